@@ -1,0 +1,60 @@
+"""Settings from the environment (and a `.env` file), named as in INTERFACES.md.
+
+One object, read once per process, so the CLI, the DAGs and the tests agree on where things live.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NJIA_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path(".njia"), description="local state: embedded database, archive, logs")
+    warehouse_url: SecretStr | None = Field(default=None, description="PostgreSQL URL; unset = embedded")
+    inbox: str | None = Field(default=None, description="inbox path or fsspec URL; default $NJIA_HOME/inbox")
+    organisations: Path | None = Field(default=None, description="organisation registry CSV")
+    min_cell: int = Field(default=11, ge=1, description="small-cell threshold k for published tables")
+    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for identifiers")
+    max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="larger files are rejected")
+    max_invalid_share: float = Field(default=0.5, ge=0.0, le=1.0, description="above it a file is rejected")
+    reports_outbox: Path | None = Field(default=None, description="where the yearly DAG writes report packs")
+
+    @field_validator("warehouse_url", "pseudonym_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @cached_property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def inbox_url(self) -> str:
+        return self.inbox or str(self.home_dir / "inbox")
+
+    @property
+    def organisations_path(self) -> Path:
+        return (self.organisations or self.home_dir / "organisations.csv").expanduser().resolve()
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home_dir / "archive"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return (self.reports_outbox or self.home_dir / "reports").expanduser().resolve()
+
+    @property
+    def embedded(self) -> bool:
+        return self.warehouse_url is None
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Fresh settings from the environment; keyword overrides win (tests and the demo use them)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
