@@ -1,0 +1,95 @@
+"""The one transaction per file (CONTRACT.md §6): ledger row, COPY of the valid rows into raw with
+lineage, the periods it replaces, and the quarantined problems. All of it or none of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import psycopg
+
+from ingest.normalise import Period
+from ingest.prepare import LOAD_COLUMNS
+
+
+def lock(conn: psycopg.Connection, *names: str) -> None:
+    """Transaction-scoped advisory locks, taken in a fixed order so two loaders cannot deadlock."""
+    for name in sorted(set(names)):
+        conn.execute("select pg_advisory_xact_lock(%s, %s)", (7311, zlib.crc32(name.encode()) - 2**31))
+
+
+def already_processed(conn: psycopg.Connection, file_path: str, sha256: str) -> bool:
+    row = conn.execute(
+        "select 1 from ops.submissions where file_path = %s and sha256 = %s", (file_path, sha256)
+    ).fetchone()
+    return row is not None
+
+
+def first_receipt(conn: psycopg.Connection, sha256: str) -> int | None:
+    row = conn.execute(
+        "select submission_id from ops.submissions where sha256 = %s and status <> 'duplicate'", (sha256,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def accepted_periods(conn: psycopg.Connection, organisation: str) -> list[Period]:
+    rows = conn.execute(
+        "select distinct p.reporting_period, p.period_start, p.period_end from ops.submission_periods p"
+        " where p.organisation_code = %s",
+        (organisation,),
+    ).fetchall()
+    return [Period(code, start, end) for code, start, end in rows]
+
+
+def insert_submission(conn: psycopg.Connection, **values: object) -> int:
+    columns = ", ".join(values)
+    marks = ", ".join(["%s"] * len(values))
+    row = conn.execute(
+        f"insert into ops.submissions ({columns}) values ({marks}) returning submission_id",  # noqa: S608
+        list(values.values()),
+    ).fetchone()
+    return int(row[0])
+
+
+def copy_rows(conn: psycopg.Connection, submission_id: int, spool: Path) -> None:
+    """Stream the spooled CSV (row_number first) into raw.route_reports, prefixing the submission id."""
+    columns = ", ".join(("submission_id", "row_number", *LOAD_COLUMNS))
+    prefix = f"{submission_id},".encode()
+    with conn.cursor().copy(f"copy raw.route_reports ({columns}) from stdin with (format csv)") as copy:
+        with spool.open("rb") as fh:
+            buffer: list[bytes] = []
+            for line in fh:
+                # A quoted newline inside a cell continues the previous record; the spool never
+                # writes one (values are codes), so each line is a record.
+                buffer.append(prefix + line)
+                if len(buffer) >= 5000:
+                    copy.write(b"".join(buffer))
+                    buffer.clear()
+            if buffer:
+                copy.write(b"".join(buffer))
+
+
+def insert_periods(conn: psycopg.Connection, submission_id: int, organisation: str, periods: Iterable[Period]) -> None:
+    with conn.cursor().copy(
+        "copy ops.submission_periods (submission_id, organisation_code, reporting_period, period_start, period_end)"
+        " from stdin"
+    ) as copy:
+        for p in periods:
+            copy.write_row((submission_id, organisation, p.code, p.start, p.end))
+
+
+def insert_problems(conn: psycopg.Connection, submission_id: int, problems: Iterable[object]) -> None:
+    with conn.cursor().copy(
+        "copy ops.quarantine (submission_id, row_number, column_name, value, problem_code, message) from stdin"
+    ) as copy:
+        for p in problems:
+            copy.write_row((submission_id, p.row, p.column, p.value, p.code, p.message))  # type: ignore[attr-defined]
+
+
+def record_run(conn: psycopg.Connection, command: str, started: dt.datetime, ok: bool, detail: str) -> None:
+    conn.execute(
+        "insert into ops.runs (command, started_at, finished_at, ok, detail) values (%s, %s, now(), %s, %s)",
+        (command, started, ok, detail),
+    )

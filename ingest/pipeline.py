@@ -1,0 +1,381 @@
+"""One file from an organisation's folder to the warehouse: the path `njia ingest`, `njia run`, the DAGs
+and the tests share.
+
+discover → copy locally while hashing → (duplicate?) → read → header checks → archive → normalise
+→ validate (GX) → spool valid rows → one transaction (ledger, COPY, periods, quarantine) → feedback.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path, PurePosixPath
+
+import fsspec
+
+from ingest import archive, feedback, load, registry
+from ingest.contract import COLUMN_BY_NAME
+from ingest.normalise import Period
+from ingest.prepare import LOAD_COLUMNS, cells_by_column, identity, map_header, normalise_row
+from ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, open_table
+from ingest.validate import validate
+from njia import warehouse
+from njia.cells import mask_contacts
+from njia.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 20_000
+FEEDBACK_FOLDER = "feedback"
+
+
+@dataclass
+class Problem:
+    row: int | None
+    column: str | None
+    code: str
+    value: str | None = None
+
+    @property
+    def message(self) -> str:
+        return feedback.message(self.code)
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    organisation: str
+    sha256: str
+    status: str = "accepted"
+    reason: str | None = None
+    detail: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    header_names: list[str] = field(default_factory=list)
+    periods: list[Period] = field(default_factory=list)
+    size_bytes: int = 0
+    submission_id: int | None = None
+    duplicate_of: int | None = None
+    feedback_files: list[str] = field(default_factory=list)
+
+    @property
+    def file_name(self) -> str:
+        return PurePosixPath(self.file).name
+
+    def reject(self, reason: str, detail: str | None = None) -> FileOutcome:
+        self.status, self.reason, self.detail = "rejected", reason, detail
+        self.rows_loaded, self.rows_quarantined = 0, self.rows_read
+        return self
+
+    def as_json(self) -> dict[str, object]:
+        """The object `njia ingest --json` prints (INTERFACES.md)."""
+        return {
+            "file": self.file,
+            "organisation": self.organisation,
+            "sha256": self.sha256,
+            "status": self.status,
+            "reason": self.reason,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "problems": [{"row": p.row, "column": p.column, "code": p.code} for p in self.problems],
+            "ignored_columns": list(self.ignored_columns),
+        }
+
+
+# --- discovery -------------------------------------------------------------------------------------
+
+def _is_candidate(name: str) -> bool:
+    # Skip hidden files and the lock files Excel and LibreOffice leave beside an open workbook.
+    return not name.startswith((".", "~$", ".~lock"))
+
+
+def _files_in(source: str, known_orgs: Iterable[str]) -> Iterator[str]:
+    fs, root = fsspec.core.url_to_fs(source)
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+
+    def url(path: str) -> str:
+        return path if protocol in ("file", "local") else f"{protocol}://{path}"
+
+    if fs.isfile(root):
+        yield url(root)
+        return
+    if not fs.isdir(root):
+        raise FileNotFoundError(f"inbox {source} does not exist")
+    entries = fs.ls(root, detail=True)
+    # A folder named like a registered organisation that holds files is one organisation's folder.
+    if PurePosixPath(root).name in known_orgs and any(e["type"] == "file" for e in entries):
+        folders = [root]
+    else:
+        folders = sorted(e["name"] for e in entries if e["type"] == "directory")
+    for folder in folders:
+        for entry in sorted(fs.ls(folder, detail=True), key=lambda e: e["name"]):
+            name = PurePosixPath(entry["name"]).name
+            if entry["type"] == "file" and _is_candidate(name):
+                yield url(entry["name"])
+
+
+def _hash(file: str) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with fsspec.open(file, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def discover(settings: Settings, sources: list[str] | None = None) -> list[str]:
+    """Files in the inbox(es) not yet processed (same path and same bytes); refreshes the registry."""
+    orgs = registry.read_registry(settings.organisations_path)
+    candidates = [f for source in (sources or [settings.inbox_url]) for f in _files_in(source, orgs)]
+    with warehouse.connect(settings) as conn:
+        registry.sync_registry(conn, orgs)
+        new = [f for f in candidates if not load.already_processed(conn, f, _hash(f)[0])]
+    return new
+
+
+# --- one file --------------------------------------------------------------------------------------
+
+def _local_copy(file: str, tmp_dir: Path) -> tuple[Path, str, int]:
+    """Copy the delivered bytes to local disk while hashing them, so every later step reads the same bytes."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="incoming-")
+    with os.fdopen(fd, "wb") as out, fsspec.open(file, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            out.write(block)
+            size += len(block)
+    return Path(name), digest.hexdigest(), size
+
+
+def _organisation_of(file: str) -> tuple[str, str]:
+    """The folder is the authority on who submitted (CONTRACT.md §1): (organisation, folder URL)."""
+    parent = file.rsplit("/", 1)[0]
+    return parent.rsplit("/", 1)[-1], parent
+
+
+def _chunks(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, list[str]]]]:
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        yield chunk
+
+
+def _frame(records: list[dict[str, object]]):  # noqa: ANN202 - pandas is imported lazily
+    import pandas as pd
+
+    return pd.DataFrame.from_records(records)
+
+
+def _analyse_rows(
+    table_rows: Iterator[tuple[int, list[str]]], hm, outcome: FileOutcome, spool: Path, today: dt.date
+) -> None:
+    """Normalise, validate and spool valid rows; collects problems and periods on the outcome."""
+    seen: dict[int, int] = {}
+    periods: dict[str, Period] = {}
+    loaded_periods: dict[str, Period] = {}
+    mismatch: str | None = None
+    with spool.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        for chunk in _chunks(table_rows):
+            records, raws = [], {}
+            for row_number, cells in chunk:
+                if not any(c.strip() for c in cells):
+                    continue  # blank lines are not rows, but keep the numbering a spreadsheet shows
+                raw = cells_by_column(cells, hm)
+                claimed = raw.get("organisation", "")
+                if claimed and claimed.casefold() != outcome.organisation.casefold() and mismatch is None:
+                    mismatch = claimed
+                record = normalise_row(raw, outcome.organisation)
+                record["row_number"] = row_number
+                first = seen.setdefault(hash(identity(record)), row_number)
+                record["duplicate_of"] = first if first != row_number else None
+                records.append(record)
+                raws[row_number] = raw
+            if not records:
+                continue
+            outcome.rows_read += len(records)
+            findings = validate(_frame(records), today)
+            bad: dict[int, list[Problem]] = {}
+            for f in findings:
+                value = raws[f.row_number].get(f.column) if f.column else None
+                bad.setdefault(f.row_number, []).append(Problem(f.row_number, f.column, f.code, mask_contacts(value)))
+            for record in records:
+                number = record["row_number"]
+                period = record["period_start"] and Period(record["reporting_period"], record["period_start"], record["period_end"])
+                if period:
+                    periods[period.code] = period
+                if number in bad:
+                    outcome.problems.extend(sorted(bad[number], key=_problem_order))
+                    outcome.rows_quarantined += 1
+                    continue
+                writer.writerow([number, *(record[c] for c in LOAD_COLUMNS)])
+                outcome.rows_loaded += 1
+                loaded_periods[period.code] = period
+    outcome.periods = sorted(loaded_periods.values(), key=lambda p: (p.start, p.end))
+    if mismatch is not None:
+        outcome.reject("organisation_mismatch", f"organisation column says {mask_contacts(mismatch)!r}")
+    elif overlap := _overlapping(list(periods.values())):
+        outcome.reject("period_overlap", f"{overlap[0].code} overlaps {overlap[1].code} in this file")
+
+
+_COLUMN_ORDER = {name: i for i, name in enumerate(COLUMN_BY_NAME)}
+
+
+def _problem_order(p: Problem) -> int:
+    return _COLUMN_ORDER.get(p.column or "", len(_COLUMN_ORDER))
+
+
+def _overlapping(periods: list[Period], existing: list[Period] = ()) -> tuple[Period, Period] | None:
+    for i, a in enumerate(periods):
+        for b in [*periods[i + 1:], *existing]:
+            if a.overlaps(b):
+                return a, b
+    return None
+
+
+def _too_many_invalid(outcome: FileOutcome, share: float) -> bool:
+    return outcome.rows_read > 0 and outcome.rows_quarantined / outcome.rows_read > share
+
+
+def analyse(
+    settings: Settings, local: Path, outcome: FileOutcome, orgs: dict[str, registry.Organisation], spool: Path,
+    today: dt.date | None = None,
+) -> bool:
+    """Everything that needs no database. Returns whether the bytes may be kept (False for personal data)."""
+    suffix = PurePosixPath(outcome.file).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        outcome.reject("unsupported_file_type", f"{suffix or 'no extension'}; send .csv or .xlsx")
+        return True
+    if outcome.size_bytes > settings.max_file_bytes:
+        outcome.reject("file_too_large", f"{outcome.size_bytes} bytes; the limit is {settings.max_file_bytes}")
+        return True
+    try:
+        with open_table(local, suffix) as table:
+            outcome.header_names = [h.strip() for h in table.header]
+            hm = map_header(table.header)
+            if hm.pii:
+                outcome.reject("pii_columns", ", ".join(hm.pii))
+                return False
+            outcome.ignored_columns = hm.ignored
+            if not table.header:
+                outcome.reject("empty_file")
+            elif outcome.organisation not in orgs:
+                outcome.reject("unknown_organisation", f"folder {outcome.organisation!r} is not registered")
+            elif hm.duplicated:
+                outcome.reject("duplicate_columns", ", ".join(hm.duplicated))
+            elif hm.missing:
+                outcome.reject("missing_columns", ", ".join(hm.missing))
+            else:
+                _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today())
+    except UnreadableFile as exc:
+        outcome.problems.clear()
+        outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
+        outcome.reject("unreadable_file", str(exc))
+        return True
+    if outcome.status == "rejected":
+        return True
+    if outcome.rows_read == 0:
+        outcome.reject("empty_file")
+    elif _too_many_invalid(outcome, settings.max_invalid_share):
+        outcome.reject(
+            "too_many_invalid_rows",
+            f"{outcome.rows_quarantined} of {outcome.rows_read} rows invalid; "
+            f"the limit is {settings.max_invalid_share:.0%}",
+        )
+    elif outcome.rows_quarantined:
+        outcome.status = "accepted_with_errors"
+    return True
+
+
+def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisation] | None = None,
+            today: dt.date | None = None) -> FileOutcome | None:
+    """Process one delivered file end to end. Returns None when it was already processed."""
+    orgs = orgs if orgs is not None else registry.read_registry(settings.organisations_path)
+    organisation, folder = _organisation_of(file)
+    tmp_dir = settings.home_dir / "tmp"
+    local, sha256, size = _local_copy(file, tmp_dir)
+    spool = local.with_suffix(".rows.csv")
+    try:
+        outcome = FileOutcome(file=file, organisation=organisation, sha256=sha256, size_bytes=size)
+        with warehouse.connect(settings) as conn:
+            if load.already_processed(conn, file, sha256):
+                return None
+            seen_before = load.first_receipt(conn, sha256)
+        keep_bytes = True
+        if seen_before is None:
+            keep_bytes = analyse(settings, local, outcome, orgs, spool, today)
+        archived = archive.keep(settings.archive_dir, sha256, local) if keep_bytes else None
+        if not _commit(settings, outcome, spool, archived):
+            return None
+    finally:
+        local.unlink(missing_ok=True)
+        spool.unlink(missing_ok=True)
+    outcome.feedback_files = feedback.write(outcome, folder)
+    log.info("%s: %s %s (%d read, %d loaded)", file, outcome.status, outcome.reason or "",
+             outcome.rows_read, outcome.rows_loaded)
+    return outcome
+
+
+def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None) -> bool:
+    """The one transaction of CONTRACT.md §6; False when another process got there first."""
+    with warehouse.connect(settings) as conn, conn.transaction():
+        load.lock(conn, f"sha:{outcome.sha256}", f"org:{outcome.organisation}")
+        if load.already_processed(conn, outcome.file, outcome.sha256):
+            return False
+        if (first := load.first_receipt(conn, outcome.sha256)) is not None:
+            # Identical bytes already received: recorded and reported once, nothing else changes.
+            outcome.status, outcome.reason, outcome.detail = "duplicate", None, None
+            outcome.problems, outcome.periods = [], []
+            outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
+            outcome.duplicate_of = first
+        elif outcome.status != "rejected" and (
+            clash := _overlapping(outcome.periods, load.accepted_periods(conn, outcome.organisation))
+        ):
+            outcome.reject("period_overlap", f"{clash[0].code} overlaps the accepted period {clash[1].code}")
+        outcome.submission_id = load.insert_submission(
+            conn,
+            organisation_code=outcome.organisation,
+            file_path=outcome.file,
+            file_name=outcome.file_name,
+            sha256=outcome.sha256,
+            size_bytes=outcome.size_bytes,
+            status=outcome.status,
+            reason=outcome.reason,
+            rows_read=outcome.rows_read,
+            rows_loaded=outcome.rows_loaded,
+            rows_quarantined=outcome.rows_quarantined,
+            header_names=outcome.header_names,
+            ignored_columns=outcome.ignored_columns,
+            archive_path=str(archived) if archived else None,
+            duplicate_of=outcome.duplicate_of,
+        )
+        if outcome.status in ("accepted", "accepted_with_errors"):
+            load.copy_rows(conn, outcome.submission_id, spool)
+            load.insert_periods(conn, outcome.submission_id, outcome.organisation, outcome.periods)
+        load.insert_problems(conn, outcome.submission_id, outcome.problems)
+    return True
+
+
+def ingest(settings: Settings, sources: list[str] | None = None,
+           progress: Callable[[int, int, FileOutcome | None], None] | None = None) -> list[FileOutcome]:
+    """Process every new file of the inbox(es); the registry is read once for the whole run."""
+    files = discover(settings, sources)
+    orgs = registry.read_registry(settings.organisations_path)
+    outcomes: list[FileOutcome] = []
+    for i, file in enumerate(files, start=1):
+        outcome = process(settings, file, orgs=orgs)
+        if outcome is not None:
+            outcomes.append(outcome)
+        if progress:
+            progress(i, len(files), outcome)
+    return outcomes

@@ -1,0 +1,189 @@
+"""The `njia` command line (INTERFACES.md). Commands are thin: each calls the library function the DAGs
+and the tests call too. Exit codes: 0 fine, 1 data problems or failed build, 2 usage or configuration."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from njia.settings import Settings, get_settings
+
+CONFIG_ERROR = 2
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad variable
+        raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+class _ConfigError(click.ClickException):
+    exit_code = CONFIG_ERROR
+
+
+def _ready(settings: Settings) -> None:
+    from njia import warehouse
+
+    try:
+        if not warehouse.is_initialised(settings):
+            raise _ConfigError("the warehouse is not initialised: run `njia init` first")
+    except warehouse.WarehouseError as exc:
+        raise _ConfigError(str(exc)) from exc
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what each step does.")
+def main(verbose: bool) -> None:
+    """Njia: route reports from civil-society organisations to marts and the yearly report."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the warehouse (schemas, roles, grants). Safe to run again."""
+    from njia import warehouse
+
+    settings = _settings()
+    try:
+        applied = warehouse.migrate(settings)
+        try:
+            from njia import access
+        except ImportError:
+            access = None
+        if access is not None:
+            access.apply(settings)
+    except warehouse.WarehouseError as exc:
+        raise _ConfigError(str(exc)) from exc
+    where = "embedded PostgreSQL under " + str(settings.home_dir) if settings.embedded else "NJIA_WAREHOUSE_URL"
+    click.echo(f"warehouse ready ({where}); migrations applied now: {', '.join(applied) or 'none'}")
+
+
+def _progress(i: int, total: int, outcome) -> None:  # noqa: ANN001
+    if outcome is not None:
+        _echo_err(f"[{i}/{total}] {outcome.status:<20} {outcome.reason or '':<22} {outcome.file}")
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (INTERFACES.md).")
+def ingest(sources: tuple[str, ...], as_json: bool) -> None:
+    """Process every new file in the given inbox(es) or files (default: the configured inbox)."""
+    from ingest.pipeline import ingest as run_ingest
+    from ingest.registry import RegistryError
+
+    settings = _settings()
+    _ready(settings)
+    try:
+        outcomes = run_ingest(settings, list(sources) or None, progress=_progress)
+    except (RegistryError, FileNotFoundError) as exc:
+        raise _ConfigError(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([o.as_json() for o in outcomes], indent=2, ensure_ascii=False))
+    else:
+        for o in outcomes:
+            click.echo(f"{o.status:<20} {o.rows_loaded:>7} loaded {o.rows_quarantined:>6} set aside  {o.file}")
+        click.echo(f"{len(outcomes)} new file(s); feedback is in each organisation's feedback/ folder")
+    sys.exit(0 if all(o.status in ("accepted", "duplicate") for o in outcomes) else 1)
+
+
+@main.command()
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+def build(full_refresh: bool) -> None:
+    """Run the dbt project: seeds, models, tests, snapshots. Marts change only when all tests pass."""
+    from njia import transform
+
+    settings = _settings()
+    _ready(settings)
+    result = transform.build(settings, full_refresh=full_refresh)
+    click.echo(result.summary)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.option("--inbox", "sources", multiple=True, help="Inbox path or URL (repeatable).")
+def run(sources: tuple[str, ...]) -> None:
+    """`ingest` then `build`: one pass of the whole pipeline."""
+    from njia.pipeline import run as run_pipeline
+
+    settings = _settings()
+    _ready(settings)
+    result = run_pipeline(settings, list(sources) or None, progress=_progress)
+    click.echo(f"{len(result.outcomes)} new file(s); build: {result.build_summary}")
+    sys.exit(0 if result.ok else 1)
+
+
+def _parse_langs(value: str) -> tuple[str, ...]:
+    langs = tuple(v.strip() for v in value.split(",") if v.strip())
+    if not langs or any(lang not in ("en", "sw") for lang in langs):
+        raise click.BadParameter("use en, sw or en,sw")
+    return langs
+
+
+@main.command()
+@click.option("--year", type=click.IntRange(2010, 2100), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--min-cell", type=click.IntRange(min=1), default=None,
+              help="Small-cell threshold k (internal use; 1 turns suppression off). Default: NJIA_MIN_CELL.")
+@click.option("--lang", default="en,sw", show_default=True, help="Languages of the HTML page.")
+def report(year: int, out_dir: Path, min_cell: int | None, lang: str) -> None:
+    """Write the yearly report pack (XLSX, CSV, HTML) for YEAR into OUT."""
+    from njia import report as reporting
+
+    settings = _settings()
+    _ready(settings)
+    try:
+        written = reporting.write_pack(settings, year, out_dir, min_cell=min_cell, langs=_parse_langs(lang))
+    except reporting.ReportError as exc:  # type: ignore[attr-defined]
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"report pack for {year} written to {written}")
+
+
+@main.command()
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--lang", type=click.Choice(["en", "sw"]), default="en", show_default=True)
+def template(out_file: Path, lang: str) -> None:
+    """Write the Excel submission template with drop-down lists."""
+    from njia.template import write_template
+
+    click.echo(f"template written to {write_template(out_file, lang)}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Ledger summary: submissions per organisation and period, last runs, silent organisations."""
+    from njia.status import summary
+
+    settings = _settings()
+    _ready(settings)
+    data = summary(settings)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    click.echo(f"{'organisation':<14}{'files':>6}{'accepted':>10}{'rejected':>10}{'rows':>9}  periods")
+    for o in data["organisations"]:
+        click.echo(f"{o['organisation']:<14}{o['files']:>6}{o['accepted']:>10}{o['rejected']:>10}"
+                   f"{o['rows_loaded'] or 0:>9}  {', '.join(o['periods'])}")
+    if data["never_submitted"]:
+        click.echo("registered but never accepted: " + ", ".join(data["never_submitted"]))
+
+
+@main.command()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the demo keeps its state (default: NJIA_HOME).")
+def demo(home: Path | None) -> None:
+    """Generate fictional submissions and run the whole pipeline on the embedded warehouse."""
+    from njia.demo import run_demo
+
+    sys.exit(run_demo(home, echo=click.echo))

@@ -1,0 +1,36 @@
+"""`njia status`: what the ledger says, for the engineers watching the pipeline."""
+
+from __future__ import annotations
+
+from njia import warehouse
+from njia.settings import Settings
+
+
+def summary(settings: Settings) -> dict[str, object]:
+    with warehouse.connect(settings) as conn:
+        per_org = conn.execute(
+            "select s.organisation_code, count(*) as files,"
+            " count(*) filter (where s.status in ('accepted', 'accepted_with_errors')) as accepted,"
+            " count(*) filter (where s.status = 'rejected') as rejected,"
+            " sum(s.rows_loaded) as rows_loaded, max(s.received_at)::text as last_received,"
+            " coalesce(array_agg(distinct p.reporting_period order by p.reporting_period)"
+            "   filter (where p.reporting_period is not null), '{}') as periods"
+            " from ops.submissions s left join ops.submission_periods p using (submission_id)"
+            " group by s.organisation_code order by s.organisation_code"
+        ).fetchall()
+        runs = conn.execute(
+            "select command, started_at::text, finished_at::text, ok from ops.runs order by run_id desc limit 5"
+        ).fetchall()
+        silent = conn.execute(
+            "select o.organisation_code from raw.organisations o where o.active and not exists"
+            " (select 1 from ops.submissions s where s.organisation_code = o.organisation_code"
+            "  and s.status in ('accepted', 'accepted_with_errors')) order by 1"
+        ).fetchall()
+    return {
+        "organisations": [
+            dict(zip(("organisation", "files", "accepted", "rejected", "rows_loaded", "last_received", "periods"), r))
+            for r in per_org
+        ],
+        "last_runs": [dict(zip(("command", "started_at", "finished_at", "ok"), r)) for r in runs],
+        "never_submitted": [r[0] for r in silent],
+    }
