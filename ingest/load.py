@@ -4,6 +4,7 @@ lineage, the periods it replaces, and the quarantined problems. All of it or non
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -89,7 +90,8 @@ def insert_problems(conn: psycopg.Connection, submission_id: int, problems: Iter
 
 
 def record_run(conn: psycopg.Connection, command: str, started: dt.datetime, ok: bool, detail: str) -> None:
+    """One line in ops.runs for `njia status` (detail is stored as a JSON string)."""
     conn.execute(
         "insert into ops.runs (command, started_at, finished_at, ok, detail) values (%s, %s, now(), %s, %s)",
-        (command, started, ok, detail),
+        (command, started, ok, json.dumps(detail)),
     )

@@ -8,6 +8,7 @@ discover → copy locally while hashing → (duplicate?) → read → header che
 from __future__ import annotations
 
 import csv
+from collections import Counter
 import datetime as dt
 import hashlib
 import logging
@@ -119,10 +120,16 @@ def _files_in(source: str, known_orgs: Iterable[str]) -> Iterator[str]:
     else:
         folders = sorted(e["name"] for e in entries if e["type"] == "directory")
     for folder in folders:
-        for entry in sorted(fs.ls(folder, detail=True), key=lambda e: e["name"]):
+        # Delivery order is modification time: a correction is processed after the file it corrects.
+        for entry in sorted(fs.ls(folder, detail=True), key=_delivery_order):
             name = PurePosixPath(entry["name"]).name
             if entry["type"] == "file" and _is_candidate(name):
                 yield url(entry["name"])
+
+
+def _delivery_order(entry: dict) -> tuple[float, str]:
+    stamp = entry.get("mtime") or entry.get("LastModified") or entry.get("created") or 0
+    return (stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp), entry["name"])
 
 
 def _hash(file: str) -> tuple[str, int]:
@@ -369,6 +376,7 @@ def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Pat
 def ingest(settings: Settings, sources: list[str] | None = None,
            progress: Callable[[int, int, FileOutcome | None], None] | None = None) -> list[FileOutcome]:
     """Process every new file of the inbox(es); the registry is read once for the whole run."""
+    started = dt.datetime.now(dt.timezone.utc)
     files = discover(settings, sources)
     orgs = registry.read_registry(settings.organisations_path)
     outcomes: list[FileOutcome] = []
@@ -378,4 +386,7 @@ def ingest(settings: Settings, sources: list[str] | None = None,
             outcomes.append(outcome)
         if progress:
             progress(i, len(files), outcome)
+    with warehouse.connect(settings) as conn:
+        statuses = ", ".join(f"{k}={v}" for k, v in sorted(Counter(o.status for o in outcomes).items()))
+        load.record_run(conn, "ingest", started, True, f"{len(outcomes)} file(s) {statuses}".strip())
     return outcomes

@@ -184,6 +184,6 @@ def status(as_json: bool) -> None:
               help="Where the demo keeps its state (default: NJIA_HOME).")
 def demo(home: Path | None) -> None:
     """Generate fictional submissions and run the whole pipeline on the embedded warehouse."""
-    from njia.demo import run_demo
+    from njia.pipeline import run_demo
 
     sys.exit(run_demo(home, echo=click.echo))

@@ -3,7 +3,9 @@ in two steps."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingest.pipeline import FileOutcome, ingest
 from njia.settings import Settings
@@ -27,3 +29,47 @@ def run(settings: Settings, sources: list[str] | None = None, progress=None) -> 
     outcomes = ingest(settings, sources, progress=progress)
     result = transform.build(settings)
     return RunResult(outcomes, result.ok, result.summary)
+
+
+def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> int:
+    """`njia demo`: fictional submissions through the whole pipeline on the embedded warehouse."""
+    import os
+
+    from njia import demo, report, transform, warehouse
+    from njia.settings import get_settings
+
+    home = (home or Path(os.environ.get("NJIA_HOME", ".njia"))).resolve()
+    inbox, registry = home / "demo" / "inbox", home / "demo" / "organisations.csv"
+    settings = get_settings(
+        home=home, warehouse_url="", inbox=str(inbox), organisations=registry,
+        pseudonym_key=os.environ.get("NJIA_PSEUDONYM_KEY") or "demo-only-key",
+    )
+    echo(f"Njia demo: state under {home} (embedded PostgreSQL)")
+    if not registry.exists():
+        manifest = demo.generate_inbox(inbox, registry)
+        echo(f"wrote {len(manifest.files)} fictional submissions from "
+             f"{len({f.organisation_code for f in manifest.files})} invented organisations into {inbox}")
+    warehouse.migrate(settings)
+    outcomes = ingest(settings, progress=lambda i, n, o: o and echo(
+        f"  [{i}/{n}] {o.status:<20} {o.organisation:<10} {o.file_name}"))
+    echo(f"ingested {len(outcomes)} new file(s); feedback in {inbox}/<organisation>/feedback/")
+    result = transform.build(settings)
+    echo(f"dbt build: {result.summary}")
+    if not result.ok:
+        return 1
+    with warehouse.connect(settings) as conn:
+        years = conn.execute(
+            "select p.year, sum(f.cases_estimated), count(*) from marts.fct_route_reports f"
+            " join marts.dim_period p using (period_key) group by 1 order by 1"
+        ).fetchall()
+    echo("cases in force per year (all organisations, before small-cell suppression):")
+    for year, cases, rows in years:
+        echo(f"  {year}: {cases:>7} cases on {rows} route rows")
+    out = home / "reports"
+    for year, _, _ in years:
+        report.write_pack(settings, int(year), out / str(year))
+    conninfo = warehouse.url(settings)
+    echo(f"marts:    schema marts and reporting in the embedded warehouse ({conninfo})")
+    echo(f"feedback: {inbox}/<organisation>/feedback/")
+    echo(f"reports:  {out}/<year>/ (njia-report-<year>.xlsx, .html, csv/)")
+    return 0
