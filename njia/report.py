@@ -1,0 +1,642 @@
+"""The yearly report pack (INTERFACES.md, "Yearly report pack"): CSV files, one workbook, one HTML page.
+
+The pack reads only the reporting tables, through `njia.transform.reporting_schema(settings, min_cell)`,
+so what is published is exactly what dbt aggregated and suppressed; nothing here counts or suppresses.
+As a last line of defence it refuses to write a pack in which a visible count lies between 1 and k-1, or a
+count is marked both withheld and visible.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+from psycopg import sql
+
+from njia import charts, warehouse
+from njia.cells import neutralise
+from njia.paths import SEEDS_DIR
+from njia.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LANGS = ("en", "sw")
+TEMPLATES_DIR = Path(__file__).with_name("report_templates")
+
+
+class ReportError(RuntimeError):
+    """The pack cannot be written; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]  # exactly the CSV columns (INTERFACES.md)
+    key: tuple[str, ...]
+    additive: bool
+    title: dict[str, str]
+
+
+def _t(en: str, sw: str) -> dict[str, str]:
+    return {"en": en, "sw": sw}
+
+
+TABLES: tuple[Table, ...] = (
+    Table("cases_by_origin_county", ("county_code", "county_name", "former_province", "cases", "suppressed"),
+          ("county_code",), True, _t("Cases by county of origin", "Visa kwa kaunti ya asili")),
+    Table("cases_by_province", ("former_province", "cases", "suppressed"), ("former_province",), True,
+          _t("Cases by former province of origin", "Visa kwa mkoa wa zamani wa asili")),
+    Table("cases_by_destination_country", ("country_code", "country_name", "cases", "suppressed"),
+          ("country_code",), True, _t("Cases by destination country", "Visa kwa nchi ya mwisho")),
+    Table("cases_by_route", ("origin_code", "transit_codes", "destination_code", "route_label", "cases",
+                             "suppressed"), ("origin_code", "transit_codes", "destination_code"), True,
+          _t("Cases by route", "Visa kwa njia")),
+    Table("cases_by_exploitation_type", ("exploitation_type", "label_en", "label_sw", "cases", "suppressed"),
+          ("exploitation_type",), True, _t("Cases by type of exploitation", "Visa kwa aina ya unyonyaji")),
+    Table("cases_by_carrier", ("carrier_code", "carrier_name", "cases", "suppressed"), ("carrier_code",), False,
+          _t("Cases on routes involving each airline", "Visa kwenye njia zinazohusisha kila shirika la ndege")),
+    Table("cases_by_recruitment_method", ("recruitment_method", "label_en", "label_sw", "cases", "suppressed"),
+          ("recruitment_method",), False, _t("Cases by recruitment method", "Visa kwa njia ya kuajiri")),
+    Table("cases_by_means_of_control", ("means_of_control", "label_en", "label_sw", "cases", "suppressed"),
+          ("means_of_control",), False, _t("Cases by means of control", "Visa kwa njia ya kulazimisha")),
+    Table("cases_by_transit_point", ("transit_code", "transit_name", "cases", "suppressed"), ("transit_code",),
+          False, _t("Cases on routes through each transit point",
+                    "Visa kwenye njia zinazopitia kila kituo")),
+    Table("coverage", ("organisations", "submissions", "route_records", "cases_total", "periods"), (), True,
+          _t("Coverage", "Wigo wa takwimu")),
+)
+TABLE_BY_NAME = {t.name: t for t in TABLES}
+
+# Display names of the former provinces in Swahili (the CSVs keep the English values of the seed).
+PROVINCE_SW = {
+    "Coast": "Pwani", "North Eastern": "Kaskazini Mashariki", "Eastern": "Mashariki", "Central": "Kati",
+    "Rift Valley": "Bonde la Ufa", "Western": "Magharibi", "Nyanza": "Nyanza", "Nairobi": "Nairobi",
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "title": _t("Human trafficking routes in Kenya, {year}", "Njia za usafirishaji haramu wa binadamu nchini Kenya, {year}"),
+    "subtitle": _t("Yearly report from the route reports of civil-society organisations",
+                   "Ripoti ya mwaka kutoka kwa ripoti za njia za mashirika ya kiraia"),
+    "cases_total": _t("cases reported", "visa vilivyoripotiwa"),
+    "organisations": _t("organisations reporting", "mashirika yaliyoripoti"),
+    "submissions": _t("files accepted", "mafaili yaliyokubaliwa"),
+    "route_records": _t("route records", "rekodi za njia"),
+    "periods": _t("reporting periods", "vipindi vya ripoti"),
+    "vs_prev": _t("{sign}{pct} compared with {prev} ({prev_total})",
+                  "{sign}{pct} ikilinganishwa na {prev} ({prev_total})"),
+    "no_prev": _t("No figures were published for {prev}.", "Hakuna takwimu zilizochapishwa kwa {prev}."),
+    "routes_h": _t("Where the routes go", "Njia zinakoelekea"),
+    "routes_p": _t("The {n} largest routes: where people were recruited, the places they passed through and "
+                   "where they were taken. Band width is the number of cases.",
+                   "Njia {n} kubwa zaidi: walikoajiriwa watu, walikopitia na walikopelekwa. Upana wa "
+                   "mkondo ni idadi ya visa."),
+    "routes_withheld": _t("{n} further routes have withheld counts and are not drawn.",
+                          "Njia nyingine {n} zina idadi zilizozuiliwa na hazijachorwa."),
+    "routes_more": _t("{n} further published routes are listed in the table at the end.",
+                      "Njia nyingine {n} zilizochapishwa zimeorodheshwa katika jedwali mwishoni."),
+    "origin_h": _t("Where people came from and where they were taken",
+                   "Watu walikotoka na walikopelekwa"),
+    "dest_h": _t("Where people were taken", "Watu walikopelekwa"),
+    "how_h": _t("How people were exploited, recruited, moved and controlled",
+                "Jinsi watu walivyonyonywa, kuajiriwa, kusafirishwa na kudhibitiwa"),
+    "change_h": _t("Change from {prev}", "Mabadiliko tangu {prev}"),
+    "change_p": _t("Only cells published in both years are compared. A change can also mean that more or fewer "
+                   "organisations reported ({prev_orgs} in {prev}, {orgs} in {year}).",
+                   "Ni visanduku vilivyochapishwa katika miaka yote miwili pekee vinavyolinganishwa. Mabadiliko "
+                   "yanaweza pia kumaanisha kuwa mashirika zaidi au machache yaliripoti ({prev_orgs} mwaka "
+                   "{prev}, {orgs} mwaka {year})."),
+    "not_additive": _t("Does not add up to the total: a route counts once for each item it lists.",
+                       "Hazijumliki kufikia jumla: njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha."),
+    "additive": _t("Adds up to the total, except for withheld cells.",
+                   "Zinajumlika kufikia jumla, isipokuwa visanduku vilivyozuiliwa."),
+    "shown_top": _t("The {n} largest are shown; the full list is in the tables at the end.",
+                    "{n} kubwa zaidi zimeonyeshwa; orodha kamili iko katika jedwali mwishoni."),
+    "empty": _t("No cases in this table.", "Hakuna visa katika jedwali hili."),
+    "about_h": _t("About these figures", "Kuhusu takwimu hizi"),
+    "method_h": _t("Method", "Mbinu"),
+    "method": _t(
+        "Civil-society organisations send route reports to Njia: one row for each route they saw in a reporting "
+        "period, with an estimated number of cases. Every file is checked against submission contract {contract}; "
+        "for each organisation and period only the latest accepted file counts. The figures are sums of the "
+        "estimated cases on those rows, for reporting periods that start in {year}. They describe routes seen by "
+        "the organisations, not every victim in Kenya: one person may be reported by two organisations, and many "
+        "cases are never reported.",
+        "Mashirika ya kiraia hutuma ripoti za njia kwa Njia: safu moja kwa kila njia waliyoiona katika kipindi cha "
+        "ripoti, pamoja na makadirio ya idadi ya visa. Kila faili hukaguliwa dhidi ya mkataba wa uwasilishaji "
+        "{contract}; kwa kila shirika na kipindi, faili la mwisho lililokubaliwa pekee ndilo huhesabiwa. Takwimu "
+        "ni jumla ya makadirio ya visa katika safu hizo, kwa vipindi vya ripoti vinavyoanza mwaka {year}. Zinaeleza "
+        "njia zilizoonekana na mashirika, si kila mwathiriwa nchini Kenya: mtu mmoja anaweza kuripotiwa na mashirika "
+        "mawili, na visa vingi haviripotiwi kamwe."),
+    "counting_h": _t("Counting rules", "Kanuni za kuhesabu"),
+    "counting": _t(
+        "By county and former province of origin, destination country, route and type of exploitation, every case "
+        "counts once: these tables add up to the total. By airline, recruitment method, means of control and "
+        "transit point, a route counts once for each item it lists (\u201ccases on routes involving X\u201d): "
+        "these tables do not add up to the total.",
+        "Kwa kaunti na mkoa wa zamani wa asili, nchi ya mwisho, njia na aina ya unyonyaji, kila kisa huhesabiwa "
+        "mara moja: jedwali hizi zinajumlika kufikia jumla. Kwa shirika la ndege, njia ya kuajiri, njia ya "
+        "kulazimisha na kituo cha kupitia, njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha "
+        "(\u201cvisa kwenye njia zinazohusisha X\u201d): jedwali hizi hazijumliki kufikia jumla."),
+    "suppression_h": _t("Small numbers are withheld", "Idadi ndogo zimezuiliwa"),
+    "suppression": _t(
+        "To protect the people behind the figures, every count from 1 to {km1} is withheld (k = {k}), and so is a "
+        "second count wherever a withheld one could be worked out from a total. Withheld counts are shown as "
+        "\u201cwithheld\u201d (an empty cell in the CSV and Excel files), never as zero.",
+        "Ili kulinda watu walio nyuma ya takwimu hizi, kila idadi kutoka 1 hadi {km1} imezuiliwa (k = {k}), pamoja "
+        "na idadi ya pili pale ambapo idadi iliyozuiliwa ingeweza kukokotolewa kutoka kwa jumla. Idadi "
+        "zilizozuiliwa zinaonyeshwa kama \u201cimezuiliwa\u201d (kisanduku tupu katika mafaili ya CSV na Excel), "
+        "kamwe si sifuri."),
+    "suppression_off": _t("Suppression is off (k = 1): every count is shown.",
+                          "Uzuiaji umezimwa (k = 1): kila idadi inaonyeshwa."),
+    "internal": _t("INTERNAL: computed with k = {k}, not the published threshold k = {kp}. Do not publish.",
+                   "YA NDANI: imekokotolewa kwa k = {k}, si kiwango cha uchapishaji k = {kp}. Usichapishe."),
+    "codes_h": _t("Code lists", "Orodha za misimbo"),
+    "codes_p": _t("Versions of the code lists used (SHA-256 of each file, first 12 characters).",
+                  "Matoleo ya orodha za misimbo yaliyotumika (SHA-256 ya kila faili, herufi 12 za kwanza)."),
+    "files_h": _t("The figures", "Takwimu"),
+    "files_p": _t("Every table of this report, as published in the CSV files and the Excel workbook.",
+                  "Kila jedwali la ripoti hii, kama lilivyochapishwa katika mafaili ya CSV na kitabu cha Excel."),
+    "withheld": _t("withheld", "imezuiliwa"),
+    "generated": _t("Generated {when} from the reporting tables of the Njia warehouse.",
+                    "Imetengenezwa {when} kutoka kwa jedwali za ripoti za ghala la Njia."),
+    "lang_label": _t("Language", "Lugha"),
+    "code_list": _t("code list", "orodha"),
+    "rows": _t("rows", "safu"),
+}
+
+COLUMN_TITLES: dict[str, dict[str, str]] = {
+    "county_code": _t("county code", "msimbo wa kaunti"), "county_name": _t("county", "kaunti"),
+    "former_province": _t("former province", "mkoa wa zamani"), "cases": _t("cases", "visa"),
+    "suppressed": _t("withheld", "imezuiliwa"), "country_code": _t("country code", "msimbo wa nchi"),
+    "country_name": _t("country", "nchi"), "origin_code": _t("origin", "asili"),
+    "transit_codes": _t("transit", "kupitia"), "destination_code": _t("destination", "mwisho"),
+    "route_label": _t("route", "njia"), "exploitation_type": _t("code", "msimbo"),
+    "label_en": _t("English", "Kiingereza"), "label_sw": _t("Swahili", "Kiswahili"),
+    "carrier_code": _t("airline code", "msimbo wa shirika"), "carrier_name": _t("airline", "shirika la ndege"),
+    "recruitment_method": _t("code", "msimbo"), "means_of_control": _t("code", "msimbo"),
+    "transit_code": _t("code", "msimbo"), "transit_name": _t("transit point", "kituo cha kupitia"),
+    "organisations": TEXT["organisations"], "submissions": TEXT["submissions"],
+    "route_records": TEXT["route_records"], "cases_total": TEXT["cases_total"], "periods": TEXT["periods"],
+}
+
+TOP_ROUTES = 10
+TOP_BARS = 15
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def _reporting_schema(settings: Settings, min_cell: int | None) -> AbstractContextManager[str]:
+    """The schema holding the reporting tables for this k (dbt's; imported late, it loads dbt)."""
+    from njia.transform import reporting_schema
+
+    return reporting_schema(settings, min_cell)
+
+
+@dataclass
+class PackData:
+    year: int
+    k: int
+    published_k: int
+    schema: str
+    rows: dict[str, list[dict[str, Any]]]
+    prev_rows: dict[str, list[dict[str, Any]]]
+    code_lists: list[tuple[str, str, int]]
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def coverage(self) -> dict[str, Any] | None:
+        return self.rows["coverage"][0] if self.rows["coverage"] else None
+
+    @property
+    def prev_coverage(self) -> dict[str, Any] | None:
+        return self.prev_rows["coverage"][0] if self.prev_rows.get("coverage") else None
+
+    @property
+    def internal(self) -> bool:
+        return self.k != self.published_k
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def _read_table(conn, schema: str, table: Table, year: int) -> list[dict[str, Any]]:
+    present = {
+        r[0] for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            (schema, table.name),
+        )
+    }
+    if not present:
+        raise ReportError(f"the reporting table {schema}.{table.name} does not exist: run `njia build` first")
+    missing = [c for c in ("report_year", *table.columns) if c not in present]
+    if missing:
+        raise ReportError(f"{schema}.{table.name} lacks the columns {', '.join(missing)}")
+    order = ""
+    if "cases" in table.columns:
+        order = " order by cases desc nulls last, " + ", ".join(table.key)
+    query = sql.SQL("select {cols} from {tbl} where report_year = %s" + order).format(
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in table.columns),
+        tbl=sql.Identifier(schema, table.name),
+    )
+    cur = conn.execute(query, (year,))
+    return [{c: _plain(v) for c, v in zip(table.columns, r, strict=True)} for r in cur]
+
+
+def _check(table: Table, rows: list[dict[str, Any]], k: int) -> None:
+    """Refuse to publish a visible small count: aggregation and suppression belong to dbt, but a pack that
+    leaks one cell cannot be called back."""
+    if "cases" not in table.columns:
+        return
+    for r in rows:
+        if r["suppressed"] is None:
+            raise ReportError(f"{table.name}: a row has no suppressed flag: {r}")
+        if r["suppressed"]:
+            if r["cases"] is not None:
+                raise ReportError(f"{table.name}: a row is marked withheld but carries a count; rebuild the "
+                                  "reporting models before publishing")
+        elif r["cases"] is None:
+            raise ReportError(f"{table.name}: a row has no count but is not marked withheld")
+        elif 0 < r["cases"] < k:
+            raise ReportError(f"{table.name}: a visible count ({r['cases']}) is below k = {k}; refusing to write "
+                              "the pack")
+
+
+def code_list_versions(seeds_dir: Path = SEEDS_DIR) -> list[tuple[str, str, int]]:
+    """(code list, sha256 of its seed file, data rows) for every seed, sorted by name."""
+    out = []
+    for path in sorted(seeds_dir.glob("*.csv")):
+        data = path.read_bytes()
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+        out.append((path.stem, hashlib.sha256(data).hexdigest(), rows))
+    return out
+
+
+def read_pack_data(settings: Settings, year: int, min_cell: int | None = None) -> PackData:
+    k = settings.min_cell if min_cell is None else int(min_cell)
+    if k < 1:
+        raise ReportError("--min-cell must be 1 or more")
+    with _reporting_schema(settings, min_cell) as schema, warehouse.connect(settings) as conn:
+        conn.read_only = True
+        rows = {t.name: _read_table(conn, schema, t, year) for t in TABLES}
+        prev = {t.name: _read_table(conn, schema, t, year - 1) for t in TABLES}
+    for t in TABLES:
+        _check(t, rows[t.name], k)
+        _check(t, prev[t.name], k)
+    if not rows["coverage"]:
+        raise ReportError(f"there are no reporting figures for {year}: no accepted route reports for periods "
+                          f"starting in {year}, or `njia build` has not run since they arrived")
+    return PackData(year, k, settings.min_cell, schema, rows, prev, code_list_versions())
+
+
+# --------------------------------------------------------------------------------------------- cells
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return str(neutralise(str(value)))
+
+
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_cell(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return neutralise(_XLSX_ILLEGAL.sub("", str(value)))
+
+
+def _public_rows(table: Table, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
+    for r in rows:
+        yield [None if (c == "cases" and r.get("suppressed")) else r[c] for c in table.columns]
+
+
+# --------------------------------------------------------------------------------------------- writers
+
+
+def write_csvs(data: PackData, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for t in TABLES:
+        path = folder / f"{t.name}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(t.columns)
+            for row in _public_rows(t, data.rows[t.name]):
+                w.writerow([csv_cell(v) for v in row])
+        paths.append(path)
+    return paths
+
+
+def _about_rows(data: PackData) -> list[tuple[str, Any, Any]]:
+    from ingest.contract import CONTRACT_VERSION
+
+    def both(key: str, **kw: Any) -> tuple[str, str]:
+        return TEXT[key]["en"].format(**kw), TEXT[key]["sw"].format(**kw)
+
+    supp = both("suppression", k=data.k, km1=data.k - 1) if data.k > 1 else both("suppression_off")
+    rows: list[tuple[str, Any, Any]] = [
+        ("report", f"Njia yearly report {data.year}", f"Ripoti ya mwaka ya Njia {data.year}"),
+        ("year", data.year, data.year),
+    ]
+    if data.internal:
+        rows.append(("status", *both("internal", k=data.k, kp=data.published_k)))
+    rows += [
+        ("generated_at", data.generated_at.strftime("%Y-%m-%d %H:%M UTC"), None),
+        ("source", f"warehouse schema {data.schema}", None),
+        ("method", *both("method", year=data.year, contract=CONTRACT_VERSION)),
+        ("counting_rules", *both("counting")),
+        ("suppression_rule", *supp),
+        ("min_cell_k", data.k, None),
+        ("non_additive_tables", ", ".join(t.name for t in TABLES if not t.additive),
+         TEXT["not_additive"]["sw"]),
+        ("submission_contract", CONTRACT_VERSION, None),
+    ]
+    combined = hashlib.sha256("".join(f"{n}:{h}\n" for n, h, _ in data.code_lists).encode()).hexdigest()
+    rows.append(("code_lists_version", combined[:12], None))
+    for name, digest, n in data.code_lists:
+        rows.append((f"code_list:{name}", f"sha256 {digest}", f"{n} rows"))
+    cov = data.coverage or {}
+    for c in TABLE_BY_NAME["coverage"].columns:
+        rows.append((f"coverage:{c}", cov.get(c), None))
+    return rows
+
+
+def write_xlsx(data: PackData, path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    about = wb.active
+    about.title = "about"
+    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="0F766E")
+    about.append(["item", "English", "Kiswahili"])
+    for row in _about_rows(data):
+        about.append([xlsx_cell(v) for v in row])
+    for col, width in zip("ABC", (24, 90, 90), strict=True):
+        about.column_dimensions[col].width = width
+    for cells in about.iter_rows(min_row=2):
+        for c in cells:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    for t in TABLES:
+        ws = wb.create_sheet(t.name)
+        ws.append(list(t.columns))
+        for row in _public_rows(t, data.rows[t.name]):
+            ws.append([xlsx_cell(v) for v in row])
+        ws.freeze_panes = "A2"
+        if ws.max_row > 1:
+            ws.auto_filter.ref = ws.dimensions
+        for i, col in enumerate(t.columns, start=1):
+            longest = max([len(col)] + [len(str(r[col])) for r in data.rows[t.name] if r[col] is not None])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(longest + 2, 9), 70)
+    for ws in wb.worksheets:
+        for c in ws[1]:
+            c.font, c.fill = head_font, head_fill
+    wb.properties.title = f"Njia yearly report {data.year}"
+    wb.properties.creator = "Njia"
+    wb.save(path)
+    return path
+
+
+# --------------------------------------------------------------------------------------------- HTML
+
+
+class _Tr:
+    """Bilingual text for the page: one span per language, shown by the language toggle's CSS."""
+
+    def __init__(self, langs: Sequence[str]):
+        self.langs = tuple(langs)
+
+    def __call__(self, key: str | dict[str, str], **kw: Any) -> Markup:
+        texts = TEXT[key] if isinstance(key, str) else key
+        return self.spans({lang: texts[lang].format(**kw) if kw else texts[lang] for lang in self.langs})
+
+    def spans(self, texts: dict[str, str]) -> Markup:
+        if len(self.langs) == 1:
+            return escape(texts[self.langs[0]])
+        return Markup("").join(
+            Markup('<span class="l-{0}" lang="{0}">{1}</span>').format(lang, texts[lang]) for lang in self.langs
+        )
+
+
+def _label(row: dict[str, Any], table: Table) -> charts.Label:
+    if "label_en" in table.columns:
+        return {"en": row["label_en"] or "", "sw": row["label_sw"] or row["label_en"] or ""}
+    if table.name == "cases_by_province":
+        name = row["former_province"] or ""
+        return {"en": name, "sw": PROVINCE_SW.get(name, name)}
+    for c in ("county_name", "country_name", "carrier_name", "transit_name"):
+        if c in table.columns:
+            return row[c] or row[table.key[0]] or ""
+    return str(row[table.key[0]])
+
+
+def _key(row: dict[str, Any], table: Table) -> str:
+    return "|".join("" if row[c] is None else str(row[c]) for c in table.key)
+
+
+def _bars(data: PackData, table: Table, *, top: int | None = None, colours: dict[str, str] | None = None,
+          prev: bool = True) -> tuple[list[charts.Bar], int]:
+    prev_by_key = {_key(r, table): r["cases"] for r in data.prev_rows.get(table.name, []) if not r["suppressed"]}
+    rows = data.rows[table.name]
+    shown = rows if top is None else rows[:top]
+    bars = []
+    for r in shown:
+        colour = charts.PALETTE[0]
+        if colours is not None:
+            colour = colours.get(r.get("former_province") or "", charts.PALETTE[-1])
+        bars.append(charts.Bar(
+            key=_key(r, table), label=_label(r, table), value=None if r["suppressed"] else r["cases"],
+            prev=prev_by_key.get(_key(r, table)) if prev and data.prev_coverage else None, colour=colour,
+        ))
+    return bars, len(rows) - len(shown)
+
+
+def _flows(data: PackData) -> tuple[list[charts.Flow], int, int]:
+    flows = []
+    published = [r for r in data.rows["cases_by_route"] if not r["suppressed"]]
+    withheld = len(data.rows["cases_by_route"]) - len(published)
+    for r in published[:TOP_ROUTES]:
+        transit = [c for c in (r["transit_codes"] or "").split(";") if c]
+        parts = (r["route_label"] or "").split(" → ")
+        if len(parts) == len(transit) + 2:
+            origin, via, dest = parts[0], " → ".join(parts[1:-1]), parts[-1]
+        else:  # a name containing the arrow itself: fall back to the codes
+            origin, via, dest = r["origin_code"], " → ".join(transit), r["destination_code"]
+        flows.append(charts.Flow(_key(r, TABLE_BY_NAME["cases_by_route"]), origin, via, dest, r["cases"]))
+    return flows, withheld, max(len(published) - TOP_ROUTES, 0)
+
+
+def _pairs(data: PackData, table: Table, top: int = 10) -> list[charts.Pair]:
+    prev = {_key(r, table): r for r in data.prev_rows.get(table.name, [])}
+    pairs = []
+    for r in data.rows[table.name]:
+        p = prev.get(_key(r, table))
+        if p is None:
+            continue
+        pairs.append(charts.Pair(_key(r, table), _label(r, table),
+                                 None if p["suppressed"] else p["cases"], None if r["suppressed"] else r["cases"],
+                                 bool(p["suppressed"]), bool(r["suppressed"])))
+    pairs.sort(key=lambda p: (p.cur is None or p.prev is None, -(p.cur or 0)))
+    return pairs[:top]
+
+
+def _html_value(col: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    from ingest.contract import CONTRACT_VERSION
+
+    langs = tuple(langs)
+    tr = _Tr(langs)
+    provinces = [r["former_province"] for r in data.rows["cases_by_province"]]
+    for r in data.rows["cases_by_origin_county"]:
+        if r["former_province"] not in provinces:
+            provinces.append(r["former_province"])
+    prov_colours = {p: charts.PALETTE[i % len(charts.PALETTE)] for i, p in enumerate(provinces)}
+    prev_year = data.year - 1 if data.prev_coverage else None
+
+    def bar_section(name: str, *, top: int | None = TOP_BARS, colours: dict[str, str] | None = None,
+                    width: int = 520, label_width: int = 180) -> dict[str, Any]:
+        table = TABLE_BY_NAME[name]
+        bars, more = _bars(data, table, top=top, colours=colours)
+        chart = charts.bar_chart(name, bars, langs, title=table.title, width=width, label_width=label_width,
+                                 prev_year=prev_year) if bars else None
+        return {"name": name, "title": tr(table.title), "chart": chart, "more": more, "additive": table.additive}
+
+    flows, routes_withheld, routes_more = _flows(data)
+    flow_svg = charts.flow_chart("cases_by_route", flows, langs, title=TABLE_BY_NAME["cases_by_route"].title) \
+        if flows else None
+
+    cov, pcov = data.coverage or {}, data.prev_coverage
+    change = None
+    if pcov and isinstance(cov.get("cases_total"), int) and isinstance(pcov.get("cases_total"), int):
+        cur, old = cov["cases_total"], pcov["cases_total"]
+        pct = f"{abs(cur - old) / old * 100:.0f}%" if old else "n/a"
+        sign = "+" if cur > old else "−" if cur < old else "±"
+        change = {
+            "text": tr("vs_prev", sign=sign, pct=pct, prev=data.year - 1, prev_total=charts.fmt(old)),
+            "direction": "up" if cur > old else "down" if cur < old else "same",
+            "pairs": [
+                (tr(TABLE_BY_NAME[n].title), charts.dumbbell_chart(
+                    f"change_{n}", pairs, langs, title=TABLE_BY_NAME[n].title, years=(data.year - 1, data.year)))
+                for n in ("cases_by_province", "cases_by_destination_country", "cases_by_exploitation_type")
+                if (pairs := _pairs(data, TABLE_BY_NAME[n]))
+            ],
+            "note": tr("change_p", prev=data.year - 1, year=data.year, prev_orgs=pcov.get("organisations"),
+                       orgs=cov.get("organisations")),
+        }
+
+    figure_tables = []
+    for t in TABLES:
+        rows = []
+        for raw, public in zip(data.rows[t.name], _public_rows(t, data.rows[t.name]), strict=True):
+            cells = []
+            for col, value in zip(t.columns, public, strict=True):
+                if col == "cases":
+                    shown = tr("withheld") if raw["suppressed"] else charts.fmt(value)
+                elif col == "suppressed":
+                    shown = Markup("&#10003;") if value else ""
+                elif col == "former_province" and value in PROVINCE_SW:
+                    shown = tr({"en": value, "sw": PROVINCE_SW[value]})
+                elif isinstance(value, int) and not isinstance(value, bool):
+                    shown = charts.fmt(value)
+                else:
+                    shown = "" if value is None else str(value)
+                cells.append({"col": col, "value": _html_value(col, value), "shown": shown,
+                              "num": col in ("cases", "organisations", "submissions", "route_records",
+                                             "cases_total") or (col == "periods" and isinstance(value, int))})
+            rows.append({"cells": cells, "withheld": bool(raw.get("suppressed"))})
+        figure_tables.append({"name": t.name, "title": tr(t.title), "additive": t.additive,
+                              "columns": [(c, tr(COLUMN_TITLES[c])) for c in t.columns], "rows": rows})
+
+    key_figures = [(c, cov.get(c)) for c in ("cases_total", "organisations", "submissions", "route_records",
+                                             "periods")]
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda v: charts.fmt(v) if isinstance(v, int) and not isinstance(v, bool) else v
+    template = env.get_template("report.html.j2")
+    county = bar_section("cases_by_origin_county", top=None, colours=prov_colours, label_width=150)
+    county["legend"] = [(tr({"en": p, "sw": PROVINCE_SW.get(p, p)}), prov_colours[p]) for p in provinces if p]
+    return template.render(
+        data=data, langs=langs, tr=tr, year=data.year, k=data.k, internal=data.internal,
+        key_figures=key_figures, change=change, prev_year=data.year - 1,
+        flow_svg=flow_svg, n_routes=len(flows), routes_withheld=routes_withheld, routes_more=routes_more,
+        province=bar_section("cases_by_province", top=None, label_width=150),
+        county=county,
+        destination=bar_section("cases_by_destination_country"),
+        exploitation=bar_section("cases_by_exploitation_type", label_width=200),
+        recruitment=bar_section("cases_by_recruitment_method", label_width=220),
+        control=bar_section("cases_by_means_of_control", label_width=220),
+        carrier=bar_section("cases_by_carrier"),
+        transit=bar_section("cases_by_transit_point", label_width=200),
+        figure_tables=figure_tables, code_lists=data.code_lists, contract=CONTRACT_VERSION,
+        generated=data.generated_at.strftime("%Y-%m-%d %H:%M UTC"), top_bars=TOP_BARS,
+    )
+
+
+# --------------------------------------------------------------------------------------------- the pack
+
+
+def write_pack(settings: Settings, year: int, out_dir: Path, min_cell: int | None = None,
+               langs: Sequence[str] = LANGS) -> Path:
+    """Write the yearly report pack for `year` into `out_dir` and return `out_dir`.
+
+    `out_dir/csv/<table>.csv`, `out_dir/njia-report-YYYY.xlsx` and `out_dir/njia-report-YYYY.html`. Files are
+    written to a temporary folder beside them and moved into place only when all of them are complete.
+    `min_cell` other than the warehouse's k computes the reporting models into a private schema (internal
+    use; the page and the workbook say so). Raises ReportError when there is nothing (safe) to publish.
+    """
+    langs = tuple(dict.fromkeys(lang.strip().lower() for lang in langs if lang.strip()))
+    if not langs or any(lang not in LANGS for lang in langs):
+        raise ValueError(f"langs must be taken from {LANGS}, got {langs!r}")
+    out_dir = Path(out_dir).expanduser().resolve()
+    data = read_pack_data(settings, int(year), min_cell)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".njia-report-", dir=out_dir) as tmp:
+        stage = Path(tmp)
+        write_csvs(data, stage / "csv")
+        write_xlsx(data, stage / f"njia-report-{data.year}.xlsx")
+        (stage / f"njia-report-{data.year}.html").write_text(render_html(data, langs), encoding="utf-8")
+        (out_dir / "csv").mkdir(exist_ok=True)
+        for path in sorted((stage / "csv").iterdir()):
+            os.replace(path, out_dir / "csv" / path.name)
+        for path in sorted(stage.glob("njia-report-*")):
+            os.replace(path, out_dir / path.name)
+    log.info("wrote the %s report pack (k=%s, schema %s) to %s", data.year, data.k, data.schema, out_dir)
+    return out_dir
+
+
+__all__ = ["TABLES", "ReportError", "code_list_versions", "read_pack_data", "render_html", "write_csvs",
+           "write_pack", "write_xlsx"]
