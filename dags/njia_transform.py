@@ -1,0 +1,46 @@
+"""
+### njia_transform
+
+Runs when `njia_ingest` updates the asset `njia://raw/route_reports`: `dbt build` of the project (seeds,
+models, tests, snapshots). The marts change only when every test passes; a failed build fails this run
+without retries (rerunning the same models on the same rows fails the same way), while errors that are not
+the build's verdict (the warehouse unreachable, say) are retried.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from airflow.sdk import dag, task
+from njia_common import DEFAULT_ARGS, RAW_ROUTE_REPORTS, START_DATE, settings
+
+log = logging.getLogger(__name__)
+
+
+@dag(
+    dag_id="njia_transform",
+    schedule=[RAW_ROUTE_REPORTS],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["njia", "dbt"],
+)
+def njia_transform() -> None:
+    @task
+    def build() -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from njia.transform import build as dbt_build
+
+        result = dbt_build(settings())
+        if not result.ok:
+            raise AirflowFailException(f"dbt build failed: {result.summary}")
+        log.info("dbt build: %s", result.summary)
+        return result.summary
+
+    build()
+
+
+njia_transform()
