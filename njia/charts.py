@@ -10,7 +10,6 @@ drawn once per language with class `l-<lang>`, and the page's CSS shows only the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 

@@ -205,6 +205,14 @@ def _reporting_schema(settings: Settings, min_cell: int | None) -> AbstractConte
     return reporting_schema(settings, min_cell)
 
 
+def _transform_errors() -> tuple[type[Exception], ...]:
+    try:
+        from njia.transform import TransformError
+    except ImportError:
+        return ()
+    return (TransformError,)
+
+
 @dataclass
 class PackData:
     year: int
@@ -294,10 +302,13 @@ def read_pack_data(settings: Settings, year: int, min_cell: int | None = None) -
     k = settings.min_cell if min_cell is None else int(min_cell)
     if k < 1:
         raise ReportError("--min-cell must be 1 or more")
-    with _reporting_schema(settings, min_cell) as schema, warehouse.connect(settings) as conn:
-        conn.read_only = True
-        rows = {t.name: _read_table(conn, schema, t, year) for t in TABLES}
-        prev = {t.name: _read_table(conn, schema, t, year - 1) for t in TABLES}
+    try:
+        with _reporting_schema(settings, min_cell) as schema, warehouse.connect(settings) as conn:
+            conn.read_only = True
+            rows = {t.name: _read_table(conn, schema, t, year) for t in TABLES}
+            prev = {t.name: _read_table(conn, schema, t, year - 1) for t in TABLES}
+    except _transform_errors() as exc:  # the reporting tables are not built, or k's private build failed
+        raise ReportError(str(exc)) from exc
     for t in TABLES:
         _check(t, rows[t.name], k)
         _check(t, prev[t.name], k)

@@ -1,0 +1,13 @@
+-- Top routes of a year (origin → transit points → destination). Additive: routes add up to the total,
+-- except withheld cells. Variable {{year}}: Number, required (e.g. 2025).
+select
+    route_label,
+    cases,
+    coalesce(to_char(cases, 'FM999,999,999'), 'withheld') as cases_shown,
+    origin_code,
+    transit_codes,
+    destination_code
+from reporting.cases_by_route
+where report_year = {{year}}
+order by cases desc nulls last, route_label
+limit 25

@@ -1,0 +1,13 @@
+-- Cases by recruitment method. NOT ADDITIVE: a route counts once for each method it lists.
+-- Variable {{year}}: Number, optional.
+select
+    report_year,
+    recruitment_method,
+    label_en,
+    label_sw,
+    cases,
+    coalesce(to_char(cases, 'FM999,999,999'), 'withheld') as cases_shown
+from reporting.cases_by_recruitment_method
+where true
+    [[and report_year = {{year}}]]
+order by report_year desc, cases desc nulls last, recruitment_method
