@@ -6,10 +6,12 @@ inbox (`NJIA_INBOX`) and process each one in its own mapped task: archive, valid
 load the good rows, quarantine the rest, write feedback to the organisation's folder.
 
 - `discover` lists the new files (a file already in the ledger with the same bytes is not new).
-- `process_file` runs once per file and returns the file's outcome (the `njia ingest --json` object).
-  A rejected file is a normal outcome, not a task failure: the organisation gets feedback.
-- `publish` updates the asset `njia://raw/route_reports` when any row was loaded, which starts
-  `njia_transform`. It runs even when some file's task failed, so the files that did load are not held back.
+- `process_file` runs once per file, one at a time in delivery order (a correction must land after the
+  file it corrects), and returns the file's outcome (the `njia ingest --json` object). A rejected file is a
+  normal outcome, not a task failure: the organisation gets feedback.
+- `publish` records the files' outcomes in `ops.runs` and updates the asset `njia://raw/route_reports` when any row
+  was loaded, which starts `njia_transform`. It runs even when some file's task failed, so the files that
+  did load are not held back.
 - `fail_if_a_file_failed` fails the run when any file's task failed (after its retries), so that is seen.
 """
 
@@ -46,7 +48,9 @@ def njia_ingest() -> None:
         log.info("%d new file(s)", len(files))
         return files
 
-    @task(map_index_template="{{ file_label }}")
+    # One file at a time, in discovery order (the scheduler queues mapped instances by map index): a
+    # correction must be committed after the file it corrects, because the latest submission wins.
+    @task(map_index_template="{{ file_label }}", max_active_tis_per_dagrun=1)
     def process_file(file: str) -> dict[str, Any] | None:
         from ingest.pipeline import process
 
@@ -63,11 +67,14 @@ def njia_ingest() -> None:
         from ingest.load import record_run
         from njia import warehouse
 
-        done = [o for o in outcomes if o]  # no outcome: the file's task failed, or it was processed elsewhere
+        # A slice is fetched in one request. No outcome: the file's task failed, or another run processed it.
+        done = [o for o in outcomes[:] if o]
+        if not done:
+            raise AirflowSkipException("no new files")
         statuses = ", ".join(f"{k}={v}" for k, v in sorted(Counter(o["status"] for o in done).items()))
         with warehouse.connect(settings()) as conn:  # the line `njia status` shows, as `njia ingest` writes it
             record_run(conn, "ingest", get_current_context()["dag_run"].start_date, True,
-                       f"{len(done)} file(s) {statuses}".strip())
+                       f"{len(done)} file(s) {statuses}")
         loaded = [o for o in done if o["rows_loaded"]]
         if not loaded:
             raise AirflowSkipException("no rows loaded: the raw asset did not change")

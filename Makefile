@@ -1,0 +1,72 @@
+# Njia: `make` alone lists the targets. Everything runs from the project's virtualenv (.venv).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.njia-installed
+
+# Local state (embedded warehouse, archive, Airflow home): NJIA_HOME from the environment, else from .env,
+# else ./.njia. Made absolute so Airflow's workers and the CLI agree wherever they start.
+NJIA_HOME ?= $(or $(shell sed -n 's/^NJIA_HOME=//p' .env 2>/dev/null | tail -n 1 | tr -d "\"'"),.njia)
+NJIA_HOME_ABS := $(abspath $(NJIA_HOME))
+AIRFLOW_HOME_DIR := $(NJIA_HOME_ABS)/airflow
+
+.PHONY: help venv install demo test lint airflow bench clean distclean
+
+help: ## list the targets
+	@echo "Njia - data platform for Kenyan CSOs fighting human trafficking"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "NJIA_HOME=$(NJIA_HOME_ABS)"
+
+venv: $(STAMP) ## create .venv and install the locked dependencies (re-runs only when the lock changes)
+install: $(STAMP) ## same as venv
+
+# uv installs the pinned set in seconds (pip takes minutes resolving); the project itself is editable
+# and installed without dependencies, so the lock file alone decides versions.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+demo: $(STAMP) ## fictional submissions through the whole pipeline on the embedded warehouse
+	NJIA_HOME=$(NJIA_HOME_ABS) $(BIN)/njia demo
+
+test: $(STAMP) ## run the test suite (real embedded PostgreSQL, dbt, GX and Airflow)
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+
+# Airflow for a laptop: SQLite metadata DB under NJIA_HOME, this folder's DAGs, 4 worker slots.
+airflow: $(STAMP) ## Airflow standalone on http://localhost:8080 (admin password printed below)
+	@mkdir -p $(AIRFLOW_HOME_DIR)
+	@echo "Airflow home: $(AIRFLOW_HOME_DIR); admin password: $(AIRFLOW_HOME_DIR)/simple_auth_manager_passwords.json.generated"
+	PATH=$(CURDIR)/$(BIN):$$PATH \
+	NJIA_HOME=$(NJIA_HOME_ABS) \
+	AIRFLOW_HOME=$(AIRFLOW_HOME_DIR) \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	AIRFLOW__CORE__PARALLELISM=4 \
+	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(AIRFLOW_HOME_DIR)/airflow.db \
+	GX_ANALYTICS_ENABLED=false \
+	airflow standalone
+
+bench: $(STAMP) ## run the benchmarks (bench/run.py)
+	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "no bench/run.py yet"; fi
+
+clean: ## remove caches and build output (keeps .venv and NJIA_HOME's data)
+	rm -rf .pytest_cache .ruff_cache .hypothesis dbt_project/target dbt_project/logs
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean ## also stop the embedded warehouse and delete ./.njia and .venv
+	@if [ -x $(BIN)/python ]; then NJIA_HOME=$(CURDIR)/.njia $(BIN)/python -c \
+		"from njia import warehouse; from njia.settings import get_settings; warehouse.stop_embedded(get_settings(warehouse_url=''))" \
+		|| true; fi
+	rm -rf .njia $(VENV)
