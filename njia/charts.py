@@ -10,6 +10,7 @@ drawn once per language with class `l-<lang>`, and the page's CSS shows only the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ PALETTE = (
     "#475569", "#0891b2", "#be123c", "#4d7c0f",
 )
 WITHHELD_TEXT = {"en": "withheld", "sw": "imezuiliwa"}
+HALO = ' stroke="#fff" stroke-width="3.5" paint-order="stroke" stroke-linejoin="round"'
 
 
 def fmt(n: int | None) -> str:
@@ -53,20 +55,22 @@ def label_text(label: Label, lang: str) -> str:
 
 def _svg_text(label: Label, langs: Sequence[str], *, x: float, y: float, size: float = 12,
               anchor: str = "start", fill: str = INK, weight: str = "normal", max_width: float | None = None,
-              extra: str = "") -> str:
-    """One <text> per language when the label differs between languages, else a single one."""
+              extra: str = "", suffix: str = "") -> str:
+    """One <text> per language when the label differs between languages, else a single one. `suffix`
+    (plain text, e.g. a count) follows the label in a lighter style and is never truncated."""
     texts = {lang: label_text(label, lang) for lang in langs}
     variants = [(None, texts[langs[0]])] if len(set(texts.values())) == 1 else list(texts.items())
     out = []
     for lang, text in variants:
         full = text
         if max_width is not None:
-            text = _truncate(text, size, max_width)
+            text = _truncate(text, size, max_width - _text_width(suffix, size))
         cls = f' class="l-{lang}"' if lang else ""
         tip = f"<title>{escape(full)}</title>" if text != full else ""
+        tail = f'<tspan fill="{MUTED}" font-weight="normal">{escape(suffix)}</tspan>' if suffix else ""
         out.append(
             f'<text{cls} x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}"'
-            f' font-weight="{weight}"{extra}>{tip}{escape(text)}</text>'
+            f' font-weight="{weight}"{extra}>{tip}{escape(text)}{tail}</text>'
         )
     return "".join(out)
 
@@ -121,11 +125,10 @@ def bar_chart(chart_id: str, bars: Sequence[Bar], langs: Sequence[str], *, title
                          f'{fmt(b.value)}</title></rect>')
             if b.prev is not None and prev_year is not None:
                 px = plot_x + plot_w * b.prev / vmax
-                end = max(end, px + 1)
                 parts.append(f'<line class="prev" x1="{px:.1f}" x2="{px:.1f}" y1="{y + 1}" y2="{y + row - 1}" '
-                             f'stroke="{INK}" stroke-width="2"><title>{prev_year}: {fmt(b.prev)}</title></line>')
-            parts.append(f'<text x="{end + 5:.1f}" y="{mid:.1f}" font-size="12" fill="{INK}" '
-                         f'font-weight="600">{fmt(b.value)}</text>')
+                             f'stroke="{INK}" stroke-opacity="0.65" stroke-width="1.75"><title>{prev_year}: {fmt(b.prev)}</title></line>')
+            parts.append(f'<text x="{end + 5:.1f}" y="{mid:.1f}" font-size="12" fill="{INK}" font-weight="600"'
+                         f'{HALO}>{fmt(b.value)}</text>')
         else:
             parts.append(f'<rect x="{plot_x}" y="{y + 5}" width="64" height="{row - 10}" rx="2" fill="none" '
                          f'stroke="{WITHHELD}" stroke-dasharray="3 2"/>')
@@ -164,9 +167,24 @@ class _Node:
     order: list = field(default_factory=list)
 
 
+_CODE = re.compile(r"\(([A-Z0-9]{3,4})\)$")
+
+
+def _short_via(via: str, size: float, max_width: float) -> str:
+    """A transit chain that does not fit: airports by their code ("NBO → DOH"), the rest by name."""
+    if _text_width(via, size) <= max_width:
+        return via
+    parts = [m.group(1) if (m := _CODE.search(p.strip())) else p.strip() for p in via.split(" → ")]
+    return " → ".join(parts)
+
+
 def flow_chart(chart_id: str, flows: Sequence[Flow], langs: Sequence[str], *, title: Label,
-               width: int = 1000, height: int = 430) -> Markup:
-    """A Sankey-like diagram of routes: origin → transit → destination, band width ∝ cases."""
+               width: int = 1000, height: int = 420, min_node: float = 16) -> Markup:
+    """A Sankey-like diagram of routes: origin → transit → destination, band width ∝ cases.
+
+    Small nodes are drawn at least `min_node` high so that every label has its own line; the bands keep
+    their true width and sit in the middle of such a node.
+    """
     direct: Label = {"en": "direct", "sw": "moja kwa moja"}
     nodes: dict[tuple[int, str], _Node] = {}
     for f in flows:
@@ -175,30 +193,39 @@ def flow_chart(chart_id: str, flows: Sequence[Flow], langs: Sequence[str], *, ti
             node.total += f.cases
     columns = {c: sorted((n for (col, _), n in nodes.items() if col == c), key=lambda n: -n.total)
                for c in range(3)}
-    gap, top, bottom = 12, 26, 8
-    biggest = max(len(v) for v in columns.values()) if flows else 1
+    gap, top, bottom = 8, 26, 6
     total = sum(f.cases for f in flows) or 1
-    scale = (height - top - bottom - gap * (biggest - 1)) / total
+
+    def column_height(scale: float, col_nodes: list[_Node]) -> float:
+        return sum(max(n.total * scale, min_node) for n in col_nodes) + gap * (len(col_nodes) - 1)
+
+    avail = height - top - bottom
+    scale = avail / total
+    for _ in range(200):  # shrink until the fullest column fits (small nodes take min_node whatever the scale)
+        if max(column_height(scale, v) for v in columns.values()) <= avail:
+            break
+        scale *= 0.97
+    used = max(column_height(scale, v) for v in columns.values())
+    height = int(max(height, top + used + bottom))
     node_w = 14
-    label_room = 190
-    xs = {0: label_room, 1: (width - node_w) / 2, 2: width - label_room - node_w}
+    label_room = 200
+    xs = {0: label_room, 1: round(width * 0.42), 2: width - label_room - node_w}
     for c, col_nodes in columns.items():
-        used = sum(n.total * scale for n in col_nodes) + gap * (len(col_nodes) - 1)
-        y = top + (height - top - bottom - used) / 2
+        y = top + (height - top - bottom - column_height(scale, col_nodes)) / 2
         for i, n in enumerate(col_nodes):
-            n.y, n.h = y, max(n.total * scale, 2)
+            n.y, n.h = y, max(n.total * scale, min_node)
+            n.out_used = n.in_used = (n.h - n.total * scale) / 2  # bands sit in the middle of the node
             n.colour = PALETTE[i % len(PALETTE)] if c == 0 else "#334155"
-            y += n.total * scale + gap
+            y += n.h + gap
 
     parts = [_open_svg(chart_id, width, height, title, langs)]
     heads = ({"en": "Origin", "sw": "Asili"}, {"en": "Transit", "sw": "Kupitia"},
              {"en": "Destination", "sw": "Mwisho"})
     for c, head in enumerate(heads):
-        anchor = ("end", "middle", "start")[c]
-        hx = (xs[0] + node_w, xs[1] + node_w / 2, xs[2])[c]
+        anchor = ("end", "start", "start")[c]
+        hx = (xs[0] + node_w, xs[1], xs[2])[c]
         parts.append(_svg_text(head, langs, x=hx, y=14, size=12, anchor=anchor, fill=MUTED, weight="600"))
 
-    # Bands: order each node's outgoing/incoming bands by the other end's position to limit crossings.
     def band(a: _Node, b: _Node, f: Flow, colour: str, seg: str) -> str:
         w = f.cases * scale
         y0 = a.y + a.out_used + w / 2
@@ -210,38 +237,33 @@ def flow_chart(chart_id: str, flows: Sequence[Flow], langs: Sequence[str], *, ti
         tip = f"{label_text(a.name, langs[0])} → {label_text(b.name, langs[0])}: {fmt(f.cases)}"
         return (f'<path class="band" data-route="{escape(f.key)}" data-seg="{seg}" data-cases="{f.cases}" '
                 f'd="M{x0:.1f},{y0:.1f} C{mx:.1f},{y0:.1f} {mx:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" fill="none" '
-                f'stroke="{colour}" stroke-opacity="0.38" stroke-width="{max(w, 1):.1f}">'
+                f'stroke="{colour}" stroke-opacity="0.4" stroke-width="{max(w, 1):.1f}">'
                 f"<title>{escape(tip)}</title></path>")
 
-    key_of = {id(n): k for k, n in nodes.items()}
-    ordered = sorted(flows, key=lambda f: (nodes[(0, f.origin)].y, nodes[(1, f.via)].y))
-    for f in ordered:
+    # Order each node's bands by the other end's position, which keeps crossings few.
+    for f in sorted(flows, key=lambda f: (nodes[(0, f.origin)].y, nodes[(1, f.via)].y)):
         o = nodes[(0, f.origin)]
         parts.append(band(o, nodes[(1, f.via)], f, o.colour, "in"))
     for f in sorted(flows, key=lambda f: (nodes[(1, f.via)].y, nodes[(2, f.destination)].y,
                                           nodes[(0, f.origin)].y)):
         parts.append(band(nodes[(1, f.via)], nodes[(2, f.destination)], f, nodes[(0, f.origin)].colour, "out"))
-    for n in nodes.values():
-        parts.append(f'<rect class="node" data-node="{escape(key_of[id(n)][1])}" data-column="{n.column}" '
-                     f'data-cases="{n.total}" x="{xs[n.column]:.1f}" y="{n.y:.1f}" width="{node_w}" '
-                     f'height="{n.h:.1f}" fill="{n.colour}"/>')
+    for (col, key), n in nodes.items():
+        parts.append(f'<rect class="node" data-node="{escape(key)}" data-column="{col}" data-cases="{n.total}" '
+                     f'x="{xs[col]:.1f}" y="{n.y:.1f}" width="{node_w}" height="{n.h:.1f}" rx="1.5" '
+                     f'fill="{n.colour}"/>')
         cy = n.y + n.h / 2 + 4
-        name = n.name
-        count = fmt(n.total)
-        if n.column == 0:
-            parts.append(_svg_text(name, langs, x=xs[0] - 6, y=cy - 6, anchor="end", weight="600",
-                                   max_width=label_room - 10))
-            parts.append(f'<text x="{xs[0] - 6:.1f}" y="{cy + 8:.1f}" font-size="11" text-anchor="end" '
-                         f'fill="{MUTED}">{count}</text>')
-        elif n.column == 2:
-            parts.append(_svg_text(name, langs, x=xs[2] + node_w + 6, y=cy - 6, weight="600",
-                                   max_width=label_room - 10))
-            parts.append(f'<text x="{xs[2] + node_w + 6:.1f}" y="{cy + 8:.1f}" font-size="11" '
-                         f'fill="{MUTED}">{count}</text>')
+        count = f"  {fmt(n.total)}"
+        if col == 0:
+            parts.append(_svg_text(n.name, langs, x=xs[0] - 6, y=cy, anchor="end", weight="600",
+                                   max_width=label_room - 10, suffix=count))
+        elif col == 2:
+            parts.append(_svg_text(n.name, langs, x=xs[2] + node_w + 6, y=cy, weight="600",
+                                   max_width=label_room - 10, suffix=count))
         else:
-            halo = ' stroke="#fff" stroke-width="3.5" paint-order="stroke" stroke-linejoin="round"'
+            room = xs[2] - xs[1] - node_w - 30
+            name = n.name if not isinstance(n.name, str) else _short_via(n.name, 11.5, room)
             parts.append(_svg_text(name, langs, x=xs[1] + node_w + 5, y=cy, size=11.5, weight="600",
-                                   max_width=xs[2] - xs[1] - 40, extra=halo))
+                                   max_width=room, extra=HALO))
     parts.append("</svg>")
     return Markup("".join(parts))
 

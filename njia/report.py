@@ -124,6 +124,7 @@ TEXT: dict[str, dict[str, str]] = {
     "shown_top": _t("The {n} largest are shown; the full list is in the tables at the end.",
                     "{n} kubwa zaidi zimeonyeshwa; orodha kamili iko katika jedwali mwishoni."),
     "empty": _t("No cases in this table.", "Hakuna visa katika jedwali hili."),
+    "withheld_list": _t("Withheld:", "Zimezuiliwa:"),
     "about_h": _t("About these figures", "Kuhusu takwimu hizi"),
     "method_h": _t("Method", "Mbinu"),
     "method": _t(
@@ -193,6 +194,7 @@ COLUMN_TITLES: dict[str, dict[str, str]] = {
 
 TOP_ROUTES = 10
 TOP_BARS = 15
+WITHHELD_INLINE = 3  # up to this many withheld cells are drawn as rows of their chart; more are listed below it
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -542,9 +544,15 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
                     width: int = 520, label_width: int = 180) -> dict[str, Any]:
         table = TABLE_BY_NAME[name]
         bars, more = _bars(data, table, top=top, colours=colours)
+        withheld = [b for b in bars if b.value is None]
+        listed = []
+        if len(withheld) > WITHHELD_INLINE:  # many withheld cells: name them under the chart, not as rows
+            bars = [b for b in bars if b.value is not None]
+            listed = [(b.key, tr(b.label) if isinstance(b.label, dict) else b.label) for b in withheld]
         chart = charts.bar_chart(name, bars, langs, title=table.title, width=width, label_width=label_width,
                                  prev_year=prev_year) if bars else None
-        return {"name": name, "title": tr(table.title), "chart": chart, "more": more, "additive": table.additive}
+        return {"name": name, "title": tr(table.title), "chart": chart, "more": more, "additive": table.additive,
+                "withheld": listed}
 
     flows, routes_withheld, routes_more = _flows(data)
     flow_svg = charts.flow_chart("cases_by_route", flows, langs, title=TABLE_BY_NAME["cases_by_route"].title) \
@@ -611,7 +619,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         recruitment=bar_section("cases_by_recruitment_method", label_width=220),
         control=bar_section("cases_by_means_of_control", label_width=220),
         carrier=bar_section("cases_by_carrier"),
-        transit=bar_section("cases_by_transit_point", label_width=200),
+        transit=bar_section("cases_by_transit_point", label_width=230),
         figure_tables=figure_tables, code_lists=data.code_lists, contract=CONTRACT_VERSION,
         generated=data.generated_at.strftime("%Y-%m-%d %H:%M UTC"), top_bars=TOP_BARS,
     )
