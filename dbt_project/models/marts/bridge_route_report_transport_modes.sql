@@ -1,0 +1,24 @@
+-- Non-additive: a route row lists several transport modes; each counts the row's cases once.
+with
+
+list_items as (
+
+    select * from {{ ref('int_route_report_list_items_exploded') }}
+
+),
+
+final as (
+
+    select
+        route_report_list_item_key as route_report_transport_mode_key,
+        route_report_key,
+        item_code as transport_mode_code,
+        list_position,
+        cast(1.0 / list_item_count as numeric(12, 10)) as allocation_weight
+
+    from list_items
+    where list_name = 'transport_modes'
+
+)
+
+select * from final

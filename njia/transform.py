@@ -1,0 +1,388 @@
+"""The dbt project, run in process: builds the star schema (marts) and the published aggregates (reporting).
+
+BI users must never see a half-built or failing state, so a build goes to shadow schemas (`marts__build`, ...)
+and is moved into the published schemas, in one transaction, only when every seed, model, snapshot, unit test
+and data test passed. A failed build leaves the previous marts and reporting tables exactly as they were (the
+shadow schemas stay behind for whoever investigates, and are cleared by the next build).
+
+dbt keeps global state, so invocations are serialised in this process; builds of one warehouse are serialised
+across processes with an advisory lock. dbt's target and log files live under NJIA_HOME, never in the repo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from njia import warehouse
+from njia.paths import DBT_PROJECT_DIR
+from njia.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SHADOW_SUFFIX = "__build"
+# The schemas a build publishes, in dependency order, and who may read what is published there
+# (INTERFACES.md): every grant the transformation makes is derived from this one table.
+PUBLISHED_READERS: Mapping[str, tuple[str, ...]] = {
+    "staging": ("njia_transformer",),
+    "intermediate": ("njia_transformer",),
+    "marts": ("njia_analyst",),
+    "reporting": ("njia_analyst", "njia_public"),
+}
+SNAPSHOT_SCHEMA = "snapshots"
+SNAPSHOT_READERS: tuple[str, ...] = ("njia_transformer",)
+REPORTING_SCHEMA = "reporting"
+REPORTING_TABLES = (
+    "cases_by_origin_county",
+    "cases_by_province",
+    "cases_by_destination_country",
+    "cases_by_route",
+    "cases_by_exploitation_type",
+    "cases_by_carrier",
+    "cases_by_recruitment_method",
+    "cases_by_means_of_control",
+    "cases_by_transit_point",
+    "coverage",
+)
+
+_BUILD_LOCK = 7_311_002  # advisory lock key: one build (shadow schemas + swap) at a time per database
+_DBT_LOCK = threading.Lock()  # dbt's flags and adapters are process-global
+_RELKIND = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table"}
+_K_IN_DESCRIPTION = re.compile(r"Suppressed with k = (\d+)\.")
+
+
+class TransformError(RuntimeError):
+    """dbt could not run, or a private reporting schema could not be computed; the message says why."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What `build` did. `ok` is true only when every node passed and the result was published."""
+
+    ok: bool
+    summary: str
+    published: bool = False
+    failures: tuple[str, ...] = ()
+    counts: Mapping[str, int] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+    target_path: Path | None = None
+
+
+# --- public functions ---------------------------------------------------------------------------------------
+
+
+def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
+    """Seeds, models, snapshots and tests into shadow schemas; publish them only if everything passed.
+
+    `full_refresh` passes --full-refresh to dbt and also drops relations left in the published schemas by
+    models that no longer exist.
+    """
+    started = time.monotonic()
+    published = False
+    with warehouse.connect(settings, autocommit=True) as lock_conn:
+        lock_conn.execute("set lock_timeout = '30min'")
+        try:
+            lock_conn.execute("select pg_advisory_lock(%s)", (_BUILD_LOCK,))
+        except psycopg.errors.LockNotAvailable:
+            return BuildResult(False, "another build of this warehouse has been running for 30 minutes; not started")
+        try:
+            _drop_shadow_schemas(lock_conn)
+            outcome = _run_dbt(
+                settings,
+                ["build", *(["--full-refresh"] if full_refresh else [])],
+                mode="build",
+                variables={"min_cell": settings.min_cell, "schema_suffix": SHADOW_SUFFIX},
+            )
+            if outcome.ok:
+                try:
+                    with warehouse.connect(settings) as conn:
+                        moved = _publish(conn, full_refresh=full_refresh)
+                except psycopg.Error as exc:  # rolled back: the previous marts and reporting stay
+                    problem = f"publishing failed: {exc}".strip()
+                    outcome = dataclasses.replace(
+                        outcome, ok=False, summary=f"{outcome.summary}; {problem}", failures=(problem,)
+                    )
+                else:
+                    published = True
+                    log.info("published %d relations", moved)
+        finally:
+            lock_conn.execute("select pg_advisory_unlock(%s)", (_BUILD_LOCK,))
+    elapsed = time.monotonic() - started
+    state = "published" if published else "not published: previous marts and reporting kept"
+    return BuildResult(
+        ok=outcome.ok and published,
+        summary=f"{outcome.summary}; {state} ({elapsed:.1f} s)",
+        published=published,
+        failures=outcome.failures,
+        counts=outcome.counts,
+        elapsed_seconds=elapsed,
+        target_path=outcome.target_path,
+    )
+
+
+def published_min_cell(settings: Settings) -> int | None:
+    """The k the published reporting schema was suppressed with; None when it has not been built."""
+    with warehouse.connect(settings) as conn:
+        row = conn.execute(
+            "select obj_description(to_regclass(%s), 'pg_class')", (f"{REPORTING_SCHEMA}.coverage",)
+        ).fetchone()
+    match = _K_IN_DESCRIPTION.search(row[0] or "") if row else None
+    return int(match.group(1)) if match else None
+
+
+@contextmanager
+def reporting_schema(settings: Settings, min_cell: int | None) -> Iterator[str]:
+    """Yield the schema holding the reporting tables suppressed with `min_cell` (None: the warehouse's k).
+
+    For the published k that is `reporting`. For another k (1 turns suppression off) the same dbt models are
+    built, and tested, into a private schema no reader role can see, which is dropped on exit: aggregation and
+    suppression stay defined once, and the public never sees unsuppressed counts.
+    """
+    k = settings.min_cell if min_cell is None else int(min_cell)
+    if k < 1:
+        raise ValueError(f"min_cell must be at least 1, got {k}")
+    published = published_min_cell(settings)
+    if published is None:
+        raise TransformError("the reporting tables have not been built yet; run `njia build` first")
+    if k == published:
+        yield REPORTING_SCHEMA
+        return
+    private = f"reporting_k{k}_{secrets.token_hex(4)}"
+    target = _dbt_home(settings) / f"target-{private}"
+    try:
+        outcome = _run_dbt(
+            settings,
+            ["build", "--select", "path:models/reporting"],
+            mode="private",
+            variables={"min_cell": k, "schema_suffix": "", "reporting_schema": private},
+            target_path=target,
+        )
+        if not outcome.ok:
+            raise TransformError(f"could not compute the reporting tables with k = {k}: {outcome.summary}")
+        yield private
+    finally:
+        with warehouse.connect(settings, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(private)))
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def generate_docs(settings: Settings) -> Path:
+    """`dbt docs generate` against the published schemas; returns the folder holding index.html."""
+    outcome = _run_dbt(settings, ["docs", "generate"], mode="docs", variables={"min_cell": settings.min_cell})
+    if not outcome.ok or outcome.target_path is None:
+        raise TransformError(f"dbt docs generate failed: {outcome.summary}")
+    return outcome.target_path
+
+
+def parse(settings: Settings) -> Path:
+    """`dbt parse` (no database work); returns the path of manifest.json."""
+    outcome = _run_dbt(settings, ["parse"], mode="parse", variables={"min_cell": settings.min_cell})
+    if not outcome.ok or outcome.target_path is None:
+        raise TransformError(f"dbt parse failed: {outcome.summary}")
+    return outcome.target_path / "manifest.json"
+
+
+# --- dbt invocation -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    ok: bool
+    summary: str
+    failures: tuple[str, ...]
+    counts: Mapping[str, int]
+    target_path: Path | None
+
+
+def _warehouse_key(params: Mapping[str, str]) -> str:
+    # Partial parsing state is only valid for one warehouse; key the target folder by where dbt connects.
+    ident = f"{params.get('host', '')}|{params.get('port', '')}|{params.get('dbname', '')}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:12]
+
+
+def _dbt_home(settings: Settings) -> Path:
+    return settings.home_dir / "dbt" / _warehouse_key(warehouse.connection_params(settings))
+
+
+@contextmanager
+def _profile_environment(settings: Settings) -> Iterator[None]:
+    """Expose the warehouse connection to profiles.yml through environment variables, for one invocation."""
+    params = warehouse.connection_params(settings)
+    values = {
+        "NJIA_DBT_HOST": params.get("host") or params.get("hostaddr") or "localhost",
+        "NJIA_DBT_PORT": params.get("port") or "5432",
+        "NJIA_DBT_USER": params.get("user") or os.environ.get("PGUSER") or "postgres",
+        "DBT_ENV_SECRET_NJIA_DBT_PASSWORD": params.get("password", ""),
+        "NJIA_DBT_DBNAME": params.get("dbname") or warehouse.DATABASE,
+        "NJIA_DBT_SCHEMA": "staging",
+        "NJIA_DBT_SSLMODE": params.get("sslmode") or "prefer",
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_dbt(
+    settings: Settings,
+    command: list[str],
+    *,
+    mode: str,
+    variables: Mapping[str, Any],
+    target_path: Path | None = None,
+) -> _Outcome:
+    # Imported here: dbt is heavy, and only the commands that transform need it.
+    from dbt.cli.main import dbtRunner
+
+    home = _dbt_home(settings)
+    target = target_path or home / f"target-{mode}"
+    logs = home / "logs"
+    target.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    args = [
+        *command,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target),
+        "--log-path", str(logs),
+        "--vars", json.dumps(dict(variables)),
+        "--no-send-anonymous-usage-stats",
+        "--no-version-check",
+        "--no-use-colors",
+        "--quiet",
+        "--log-level-file", "info",
+        # A private run's target folder is deleted afterwards: skip writing manifest and run results.
+        *(["--no-write-json"] if mode == "private" else []),
+    ]
+    with _DBT_LOCK, _profile_environment(settings):
+        try:
+            result = dbtRunner().invoke(args)
+        except Exception as exc:  # noqa: BLE001 - dbt raises anything; report it as a failed run
+            return _Outcome(False, f"dbt {' '.join(command)} crashed: {exc}", (str(exc),), {}, target)
+    return _summarise(command, result, target)
+
+
+def _summarise(command: list[str], result: Any, target: Path) -> _Outcome:
+    counts: Counter[str] = Counter()
+    failures: list[str] = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result.status, "value", node_result.status))
+        counts[status] += 1
+        if status in {"error", "fail", "runtime error", "skipped"}:
+            node = getattr(node_result, "node", None)
+            name = getattr(node, "unique_id", "?")
+            if status != "skipped":
+                failures.append(f"{name}: {status}: {(node_result.message or '').strip()}")
+    if result.exception is not None:
+        failures.append(f"dbt {' '.join(command)}: {result.exception}")
+    ok = bool(result.success) and not failures
+    tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no nodes"
+    summary = f"dbt {' '.join(command)}: {'ok' if ok else 'FAILED'} ({tally})"
+    if failures:
+        summary += "; " + "; ".join(failures[:5]) + (f"; and {len(failures) - 5} more" if len(failures) > 5 else "")
+    return _Outcome(ok, summary, tuple(failures), dict(counts), target)
+
+
+# --- shadow schemas, publication and grants -----------------------------------------------------------------
+
+
+def _shadow(layer: str) -> str:
+    return layer + SHADOW_SUFFIX
+
+
+def _drop_shadow_schemas(conn: Any) -> None:
+    for layer in PUBLISHED_READERS:
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(_shadow(layer))))
+
+
+def _relations(conn: Any, schema: str, *, owned_only: bool = False) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        "select c.relname, c.relkind from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = %s and c.relkind in ('r', 'p', 'v', 'm', 'f') and not c.relispartition"
+        " and (not %s or pg_get_userbyid(c.relowner) = current_user)"
+        " order by c.relname",
+        (schema, owned_only),
+    ).fetchall()
+    return [(name, _RELKIND[kind]) for name, kind in rows]
+
+
+def _drop(conn: Any, schema: str, name: str) -> None:
+    current = conn.execute(
+        "select c.relkind from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = %s and c.relname = %s",
+        (schema, name),
+    ).fetchone()
+    if current is not None and current[0] in _RELKIND:
+        conn.execute(
+            sql.SQL("drop {} if exists {}.{} cascade").format(
+                sql.SQL(_RELKIND[current[0]]), sql.Identifier(schema), sql.Identifier(name)
+            )
+        )
+
+
+def _publish(conn: Any, *, full_refresh: bool) -> int:
+    """Move every relation of the shadow schemas into the published ones, in one transaction, then grant."""
+    with conn.transaction():
+        conn.execute("set local lock_timeout = '5min'")
+        moving = {layer: _relations(conn, _shadow(layer)) for layer in PUBLISHED_READERS}
+        for layer, relations in moving.items():
+            names = {name for name, _ in relations}
+            # Relations of models that no longer exist stay unless asked; only dbt's own (ours) are dropped.
+            owned = _relations(conn, layer, owned_only=True) if full_refresh else []
+            stale = [name for name, _ in owned if name not in names]
+            for name in [*names, *stale]:
+                _drop(conn, layer, name)
+        for layer, relations in moving.items():
+            for name, kind in relations:
+                conn.execute(
+                    sql.SQL("alter {} {}.{} set schema {}").format(
+                        sql.SQL(kind), sql.Identifier(_shadow(layer)), sql.Identifier(name), sql.Identifier(layer)
+                    )
+                )
+            conn.execute(sql.SQL("drop schema {}").format(sql.Identifier(_shadow(layer))))
+        published = {layer: [name for name, _ in rels] for layer, rels in moving.items()}
+        snapshots = [name for name, _ in _relations(conn, SNAPSHOT_SCHEMA, owned_only=True)]
+        grant_read_access(conn, {**published, SNAPSHOT_SCHEMA: snapshots})
+    return sum(len(rels) for rels in moving.values())
+
+
+def grant_read_access(conn: Any, relations: Mapping[str, list[str]] | None = None) -> None:
+    """The one place the transformation grants: select on published relations to the roles of INTERFACES.md.
+
+    `relations` maps a schema to relation names (the ones just published); None means every relation the
+    current user owns in the published and snapshot schemas. Private reporting schemas get no grants at all.
+    """
+    readers = {**PUBLISHED_READERS, SNAPSHOT_SCHEMA: SNAPSHOT_READERS}
+    if relations is None:
+        relations = {schema: [name for name, _ in _relations(conn, schema, owned_only=True)] for schema in readers}
+    for schema, names in relations.items():
+        roles = readers.get(schema, ())
+        for name in names if roles else ():
+            conn.execute(
+                sql.SQL("grant select on {}.{} to {}").format(
+                    sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, roles))
+                )
+            )

@@ -1,0 +1,306 @@
+"""The dbt project's structure, checked over target/manifest.json the way dbt-project-evaluator would
+(the package itself cannot be installed here: no dbt hub). `dbt parse` needs no database.
+
+Rules (names as in dbt-project-evaluator): model naming conventions and directories, source directories,
+no source() outside staging (fct_marts_or_intermediate_dependent_on_source), no source joined to a model
+(fct_direct_join_to_source), one source per staging model (fct_multiple_sources_joined), staging never depends
+on staging or downstream models, no root models, no rejoining of upstream concepts, primary key tests on every
+model (fct_missing_primary_key_tests), 100 % documentation (fct_undocumented_models, documentation coverage;
+the column coverage against the real relations is in test_transform.py), at most 4 chained views
+(fct_chained_views_dependencies), no hard-coded references, sources with freshness; plus this project's own:
+contracts and persist_docs on published models, the reporting names of INTERFACES.md, SQL shape.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from njia import transform
+from njia.paths import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR
+from njia.settings import get_settings
+
+SHARED_REFERENCE = Path("/work/shared/reference")
+MAX_CHAINED_VIEWS = 4
+LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_", "bridge_")}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    # A URL that is never connected to: parsing only renders the profile.
+    settings = get_settings(home=tmp_path_factory.mktemp("dbt-parse"),
+                            warehouse_url="postgresql://njia:unused@127.0.0.1:1/njia")
+    return json.loads(transform.parse(settings).read_text())
+
+
+def models(manifest: dict) -> dict[str, dict]:
+    return {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+
+
+def layer(node: dict) -> str:
+    return Path(node["original_file_path"]).parts[1]
+
+
+def parents(node: dict) -> list[str]:
+    return node["depends_on"]["nodes"]
+
+
+def attached_tests(manifest: dict, uid: str) -> list[dict]:
+    return [n for n in manifest["nodes"].values()
+            if n["resource_type"] == "test" and n.get("attached_node") == uid]
+
+
+# ----------------------------------------------------------------------------------- naming and folders
+
+
+def test_model_naming_and_directories(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        path = Path(node["original_file_path"])
+        assert path.parts[0] == "models", uid
+        kind = layer(node)
+        if kind == "reporting":
+            assert node["name"] in transform.REPORTING_TABLES, uid
+            assert len(path.parts) == 3, uid
+            continue
+        assert kind in LAYER_PREFIXES, f"{uid} is in models/{kind}"
+        assert node["name"].startswith(LAYER_PREFIXES[kind]), f"{uid} should start with {LAYER_PREFIXES[kind]}"
+        if kind in ("staging", "intermediate"):
+            assert len(path.parts) >= 4, f"{uid}: {kind} models live in a subfolder (source or area)"
+        # the closest folder named after a layer is the model's own layer
+        assert [p for p in path.parts[:-1] if p in {*LAYER_PREFIXES, "reporting"}][-1] == kind, uid
+    names = {n["name"] for n in models(manifest).values() if layer(n) == "reporting"}
+    assert names == set(transform.REPORTING_TABLES)
+
+
+def test_staging_models_sit_in_their_source_folder(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        for parent in parents(node):
+            if parent.startswith("source."):
+                source_name = manifest["sources"][parent]["source_name"]
+                assert source_name in str(Path(node["original_file_path"]).parent), (uid, source_name)
+    for uid, source in manifest["sources"].items():
+        path = Path(source["original_file_path"])
+        assert path.parts[:2] == ("models", "staging") and source["source_name"] in str(path.parent), uid
+        assert path.name == f"_{source['source_name']}__sources.yml", uid
+
+
+def test_yaml_per_folder(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        folder = Path(node["original_file_path"]).parent
+        assert node["patch_path"], f"{uid} has no YAML"
+        yml = Path(node["patch_path"].split("://", 1)[1])
+        assert yml.parent == folder, uid
+        assert yml.name == f"_{folder.name}__models.yml", uid
+
+
+# ------------------------------------------------------------------------------------------------- DAG
+
+
+def test_sources_only_in_staging_and_never_joined_to_models(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        sources = [p for p in parents(node) if p.startswith("source.")]
+        others = [p for p in parents(node) if not p.startswith("source.")]
+        if sources:
+            assert layer(node) == "staging", f"{uid} reads a source outside staging"
+            assert len(sources) == 1, f"{uid} joins several sources"
+            assert not others, f"{uid} joins a source to {others}"
+
+
+def test_staging_depends_on_nothing_downstream(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        if layer(node) == "staging":
+            assert all(p.startswith(("source.", "seed.")) for p in parents(node)), uid
+
+
+def test_no_root_models_and_no_unused_sources(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        assert parents(node), f"{uid} has no parent"
+    used = {p for n in manifest["nodes"].values() for p in n.get("depends_on", {}).get("nodes", [])
+            if n["resource_type"] == "model"}
+    assert set(manifest["sources"]) <= used
+
+
+def test_no_rejoining_of_upstream_concepts(manifest: dict) -> None:
+    """A → B → C and A → C, where B has no other child: B should be folded into C (evaluator's rule)."""
+    children: dict[str, set[str]] = {}
+    nodes = {**models(manifest)}
+    for uid, node in nodes.items():
+        for p in parents(node):
+            children.setdefault(p, set()).add(uid)
+    for a in list(children):
+        for b in children[a]:
+            if b in nodes and children.get(b, set()) and len(children[b]) == 1:
+                (c,) = children[b]
+                assert c not in children[a], f"{a} → {b} → {c} and {a} → {c}"
+
+
+def test_at_most_four_chained_views(manifest: dict) -> None:
+    nodes = models(manifest)
+
+    @cache
+    def chain(uid: str) -> int:
+        node = nodes[uid]
+        if node["config"]["materialized"] not in ("view", "ephemeral"):
+            return 0
+        return 1 + max((chain(p) for p in parents(node) if p in nodes), default=0)
+
+    longest = {uid: chain(uid) for uid in nodes}
+    assert max(longest.values()) <= MAX_CHAINED_VIEWS, sorted(longest.items(), key=lambda x: -x[1])[:3]
+
+
+def test_no_hard_coded_references(manifest: dict) -> None:
+    schemas = r"(raw|ops|staging|intermediate|marts|reporting|snapshots)"
+    for uid, node in models(manifest).items():
+        sql = re.sub(r"--[^\n]*", "", node["raw_code"])
+        assert not re.search(rf"\b(from|join)\s+\"?{schemas}\"?\.", sql, re.IGNORECASE), uid
+
+
+# ------------------------------------------------------------------------------------------ tests, docs
+
+
+def test_every_model_has_a_primary_key_test(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        tests = attached_tests(manifest, uid)
+        by_column: dict[str, set[str]] = {}
+        combos = []
+        for t in tests:
+            meta = t.get("test_metadata") or {}
+            if meta.get("name") == "unique_combination_of_columns":
+                combos.append(meta["kwargs"]["combination_of_columns"])
+            elif t.get("column_name"):
+                by_column.setdefault(t["column_name"], set()).add(meta.get("name"))
+        single = any({"unique", "not_null"} <= names for names in by_column.values())
+        not_null = {c for c, names in by_column.items() if "not_null" in names} | {
+            name for name, col in node["columns"].items()
+            if any(k["type"] == "not_null" for k in col.get("constraints", []))}
+        composite = any(set(combo) <= not_null for combo in combos)
+        assert single or composite, f"{uid} has no unique + not_null key test"
+
+
+def test_documentation_coverage(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        assert node["description"].strip(), f"{uid} is undocumented"
+        assert node["columns"], f"{uid} documents no column"
+        for name, column in node["columns"].items():
+            assert column["description"].strip(), f"{uid}.{name} is undocumented"
+        assert node["config"]["persist_docs"] == {"relation": True, "columns": True}, uid
+    for uid, source in manifest["sources"].items():
+        assert source["description"].strip() and source["source_description"].strip(), uid
+        assert source["loaded_at_field"] == "loaded_at" or source["source_name"] == "ops", uid
+    for uid in ("source.njia.raw.route_reports", "source.njia.raw.organisations"):
+        freshness = manifest["sources"][uid]["freshness"]
+        assert freshness["warn_after"]["count"] and freshness["error_after"]["count"], uid
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] in ("seed", "snapshot"):
+            assert node["description"].strip(), uid
+    for uid, test in manifest["unit_tests"].items():
+        assert test["description"].strip(), uid
+
+
+def test_non_additive_tables_say_so(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        non_additive = node["name"].startswith("bridge_") or node["name"] in (
+            "cases_by_carrier", "cases_by_recruitment_method", "cases_by_means_of_control", "cases_by_transit_point")
+        assert ("Non-additive" in node["description"]) == non_additive, uid
+
+
+def test_published_models_have_enforced_contracts(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        published = layer(node) in ("marts", "reporting")
+        assert node["config"]["contract"]["enforced"] == published, uid
+        if published:
+            assert node["config"]["materialized"] == "table", uid
+            assert all(c.get("data_type") for c in node["columns"].values()), uid
+
+
+def test_relationships_from_facts_and_bridges(manifest: dict) -> None:
+    related: dict[str, set[str]] = {}
+    for t in manifest["nodes"].values():
+        if t["resource_type"] == "test" and (t.get("test_metadata") or {}).get("name") == "relationships":
+            related.setdefault(t["attached_node"].removeprefix("model.njia."), set()).add(t["column_name"])
+    expected = {
+        "fct_route_reports": {"organisation_code", "reporting_period", "route_key", "origin_location_code",
+                              "destination_location_code", "exploitation_type_code"},
+        "bridge_route_report_carriers": {"route_report_key", "carrier_code"},
+        "bridge_route_report_recruitment_methods": {"route_report_key", "recruitment_method_code"},
+        "bridge_route_report_means_of_control": {"route_report_key", "means_of_control_code"},
+        "bridge_route_report_transport_modes": {"route_report_key", "transport_mode_code"},
+        "bridge_route_transit_points": {"route_key", "location_code"},
+    }
+    for model, columns in expected.items():
+        assert related.get(model, set()) >= columns, model
+    assert {n["name"] for n in models(manifest).values() if n["name"].startswith(("fct_", "bridge_"))} == set(expected)
+
+
+def test_unit_and_reconciliation_tests_exist(manifest: dict) -> None:
+    unit = {t["model"] for t in manifest["unit_tests"].values()}
+    assert {"int_reporting_periods_in_force", "int_route_reports_in_force", "int_routes_labelled",
+            "cases_by_province"} <= unit
+    singular = {n["name"] for n in manifest["nodes"].values()
+                if n["resource_type"] == "test" and not n.get("test_metadata")}
+    assert {"assert_fct_route_reports_reconcile_with_raw", "assert_additive_reporting_totals_match_fct"} <= singular
+    small = {t["attached_node"] for t in manifest["nodes"].values()
+             if (t.get("test_metadata") or {}).get("name") == "no_small_cells"}
+    assert small == {f"model.njia.{name}" for name in transform.REPORTING_TABLES}
+
+
+# ----------------------------------------------------------------------------------------- SQL and files
+
+
+def test_sql_shape(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        sql = node["raw_code"]
+        assert sql.rstrip().endswith("select * from final"), uid
+        code = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|--[^\n]*|'[^']*'", "", sql, flags=re.DOTALL)
+        assert code == code.lower(), f"{uid}: SQL is lowercase"
+
+
+def test_suppression_is_written_once(manifest: dict) -> None:
+    for uid, node in models(manifest).items():
+        if layer(node) == "reporting":
+            assert "macro.njia.suppress_small_cells" in node["depends_on"]["macros"], uid
+            assert "between 1 and" not in node["raw_code"], uid
+
+
+def test_project_settings() -> None:
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["name"] == "njia" and project["profile"] == "njia"
+    assert project["flags"]["send_anonymous_usage_stats"] is False
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text()
+    for variable in ("NJIA_DBT_HOST", "NJIA_DBT_PORT", "NJIA_DBT_USER", "DBT_ENV_SECRET_NJIA_DBT_PASSWORD",
+                     "NJIA_DBT_DBNAME", "NJIA_DBT_SCHEMA"):
+        assert variable in profile
+    assert not (DBT_PROJECT_DIR / "packages.yml").exists()  # no dbt hub here
+
+
+def test_seeds_are_the_shared_code_lists() -> None:
+    if not SHARED_REFERENCE.is_dir():
+        pytest.skip("the shared reference folder is not mounted here")
+    for shared in SHARED_REFERENCE.glob("*.csv"):
+        assert (SEEDS_DIR / shared.name).read_bytes() == shared.read_bytes(), shared.name
+    assert {p.name for p in SEEDS_DIR.glob("*.csv")} == {p.name for p in SHARED_REFERENCE.glob("*.csv")} | {
+        "countries.csv"}
+
+
+def test_countries_seed_matches_pycountry() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "generate_countries_seed", DBT_PROJECT_DIR / "scripts" / "generate_countries_seed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (SEEDS_DIR / "countries.csv").read_text(encoding="utf-8") == module.render()
+    with (SEEDS_DIR / "countries.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {r["country_code"]: r for r in csv.DictReader(fh)}
+    assert rows["KE"]["country_name"] == "Kenya" and rows["TZ"]["country_name"] == "Tanzania"
+
+
+def test_no_module_named_dbt_anything() -> None:
+    """dbt's plugin manager imports every top-level dbt_* module on sys.path (STACK-NOTES.md)."""
+    offenders = [p for p in PROJECT_ROOT.rglob("dbt_*.py") if ".venv" not in p.parts]
+    assert offenders == []
