@@ -33,6 +33,7 @@ _AIRFLOW_ENV = {
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__CORE__PARALLELISM": "4",
+    "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # so asset events queue the consumer DAG
 }
 if "airflow" not in sys.modules:
     os.environ.update(_AIRFLOW_ENV)
@@ -191,6 +192,15 @@ def _asset_events() -> list[dict]:
                 if e.asset.uri == "njia://raw/route_reports"]
 
 
+def _queued_runs(dag_id: str) -> int:
+    """Asset-triggered runs the scheduler would start for `dag_id`."""
+    from airflow.models.asset import AssetDagRunQueue
+    from airflow.settings import Session
+
+    with Session() as session:
+        return session.query(AssetDagRunQueue).filter_by(target_dag_id=dag_id).count()
+
+
 def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     _requires("ingest.pipeline")
     _requires("njia.transform")
@@ -212,10 +222,12 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
         assert ledger == {"alpha_2024_q1.csv": "accepted", "beta_2024.csv": "accepted",
                           "beta_notes.csv": "missing_columns"}
         assert conn.execute("select count(*), sum(cases_estimated) from raw.route_reports").fetchone() == (3, 65)
-        assert conn.execute("select command, ok from ops.runs").fetchall() == [("ingest", True)]
+        runs = conn.execute("select command, ok, detail #>> '{}' from ops.runs where command = 'ingest'").fetchall()
+        assert runs == [("ingest", True, "3 file(s) accepted=2, rejected=1")]
     assert _asset_events()[events_before:] == [
         {"files": 2, "rows_loaded": 3, "organisations": ["ALPHA", "BETA"]}
     ]
+    assert _queued_runs("njia_transform") == 1  # the scheduler would now start the transform
     assert (Path(worker_env.inbox_url) / "BETA" / "feedback").is_dir()
 
     run, states = _run(bag, "njia_transform")
@@ -228,3 +240,4 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     assert run.state == "success", states
     assert states[("publish", -1)] == "skipped"
     assert len(_asset_events()) == events_before + 1
+    assert _queued_runs("njia_transform") == 1
