@@ -12,7 +12,8 @@ load the good rows, quarantine the rest, write feedback to the organisation's fo
 - `publish` records the files' outcomes in `ops.runs` and updates the asset `njia://raw/route_reports` when any row
   was loaded, which starts `njia_transform`. It runs even when some file's task failed, so the files that
   did load are not held back.
-- `fail_if_a_file_failed` fails the run when any file's task failed (after its retries), so that is seen.
+- `fail_if_a_file_failed` fails the run when `discover` or any file's task failed (after its retries), so
+  that is seen although `publish` succeeded.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def njia_ingest() -> None:
     def fail_if_a_file_failed() -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
-        raise AirflowFailException("a file could not be processed: see the failed process_file task(s)")
+        raise AirflowFailException("not every new file was processed: see the failed discover/process_file task(s)")
 
     outcomes = process_file.expand(file=discover())
     publish(outcomes)

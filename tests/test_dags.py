@@ -241,3 +241,16 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     assert states[("publish", -1)] == "skipped"
     assert len(_asset_events()) == events_before + 1
     assert _queued_runs("njia_transform") == 1
+
+
+def test_submission_monitor_run(bag, worker_env: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from njia.monitor import last_closed_quarter
+
+    run, states = _run(bag, "njia_submission_monitor")
+    assert run.state == "success", states  # missing submissions are a finding, not a failure
+    quarter = last_closed_quarter(datetime.now(UTC).date()).label
+    with warehouse.connect(worker_env) as conn:
+        assert conn.execute("select ok, detail #>> '{}' from ops.runs where command = 'submission_monitor'").fetchall() \
+            == [(False, f"{quarter}: no submission from ALPHA, BETA")]
