@@ -78,7 +78,6 @@ def missing_submissions(settings: Settings, quarter: Quarter | None = None) -> l
 
     `quarter` defaults to the last closed quarter. A yearly, quarterly or monthly period that overlaps the
     quarter counts: the monitor chases partners that sent nothing, not monthly reporters missing one month.
-    The overlap test (`period_end > start`) holds whether period ends are stored inclusive or exclusive.
     """
     from njia import warehouse
 
@@ -88,7 +87,7 @@ def missing_submissions(settings: Settings, quarter: Quarter | None = None) -> l
         rows = conn.execute(
             """
             select p.organisation_code,
-                   bool_or(p.period_start <= %(last_day)s and p.period_end > %(start)s) as covered,
+                   bool_or(p.period_start <= %(last_day)s and p.period_end >= %(start)s) as covered,
                    (array_agg(p.reporting_period order by p.period_start desc, p.period_end desc))[1]
             from ops.submission_periods as p
             join ops.submissions as s on s.submission_id = p.submission_id
@@ -98,11 +97,12 @@ def missing_submissions(settings: Settings, quarter: Quarter | None = None) -> l
             {"start": quarter.start, "last_day": quarter.last_day, "accepted": list(ACCEPTED)},
         ).fetchall()
     seen = {code: (covered, last) for code, covered, last in rows}
-    return [
-        MissingSubmission(code, name, quarter.label, seen.get(code, (False, None))[1])
-        for code, name in registered.items()
-        if not seen.get(code, (False, None))[0]
-    ]
+    missing = []
+    for code, name in registered.items():
+        covered, last = seen.get(code, (False, None))
+        if not covered:
+            missing.append(MissingSubmission(code, name, quarter.label, last))
+    return missing
 
 
 def alert(settings: Settings, quarter: Quarter, missing: list[MissingSubmission]) -> None:
