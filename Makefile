@@ -27,7 +27,10 @@ venv: $(STAMP) ## create .venv and install the locked dependencies (re-runs only
 install: $(STAMP) ## same as venv
 
 # uv installs the pinned set in seconds (pip takes minutes resolving); the project itself is editable
-# and installed without dependencies, so the lock file alone decides versions.
+# and installed without dependencies, so the lock file alone decides versions. uv trusts the system's
+# certificate store, as pip does (needed behind TLS-inspecting proxies).
+export UV_SYSTEM_CERTS ?= 1
+export UV_NATIVE_TLS ?= 1
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
