@@ -62,6 +62,8 @@ def test_services_of_the_stack(services: dict) -> None:
 def test_airflow_3_components(services: dict) -> None:
     for name, command in AIRFLOW_COMMANDS.items():
         assert _text(services[name]["command"]) == command, name
+    assert _text(services["airflow-init"]["command"]) == "db migrate"
+    assert _text(services["njia-init"]["command"]).endswith("njia init")  # warehouse schemas, roles, BI users
     assert not any("webserver" in _text(s.get("command", "")) for s in services.values()), "Airflow 2 command"
     env = _env(services["airflow-scheduler"])
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
