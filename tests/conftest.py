@@ -3,7 +3,10 @@ database per test that asks for one, so tests never see each other's rows."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +16,24 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from njia import warehouse
+from njia.paths import DAGS_DIR
 from njia.settings import Settings, get_settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+# Airflow reads its configuration on first import: point every test at a private AIRFLOW_HOME (SQLite
+# metadata DB, the project's DAGs folder) before any test module can import it.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="njia-airflow-test-")
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
+AIRFLOW_ENV = {
+    "AIRFLOW_HOME": _AIRFLOW_HOME,
+    "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__PARALLELISM": "4",
+    "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # so asset events queue the consumer DAG
+}
+os.environ.update(AIRFLOW_ENV)
 os.environ.setdefault("NJIA_PSEUDONYM_KEY", "test-only-key-not-secret")
 
 

@@ -10,12 +10,9 @@ real worker.
 from __future__ import annotations
 
 import ast
-import atexit
 import importlib.util
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,18 +22,9 @@ from njia import warehouse
 from njia.paths import DAGS_DIR
 from njia.settings import Settings
 
-_AIRFLOW_HOME = tempfile.mkdtemp(prefix="njia-airflow-test-")
-atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
-_AIRFLOW_ENV = {
-    "AIRFLOW_HOME": _AIRFLOW_HOME,
-    "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__CORE__PARALLELISM": "4",
-    "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # so asset events queue the consumer DAG
-}
-if "airflow" not in sys.modules:
-    os.environ.update(_AIRFLOW_ENV)
+from conftest import AIRFLOW_ENV as _AIRFLOW_ENV  # noqa: E402 - set before Airflow is imported
+
+_AIRFLOW_HOME = _AIRFLOW_ENV["AIRFLOW_HOME"]
 
 pytest.importorskip("airflow")
 
