@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from psycopg.rows import dict_row
+
 from njia import warehouse
 from njia.settings import Settings
 
 
 def summary(settings: Settings) -> dict[str, object]:
-    with warehouse.connect(settings) as conn:
+    with warehouse.connect(settings, row_factory=dict_row) as conn:
         per_org = conn.execute(
             "select s.organisation_code, count(*) as files,"
             " count(*) filter (where s.status in ('accepted', 'accepted_with_errors')) as accepted,"
@@ -19,18 +21,12 @@ def summary(settings: Settings) -> dict[str, object]:
             " group by s.organisation_code order by s.organisation_code"
         ).fetchall()
         runs = conn.execute(
-            "select command, started_at::text, finished_at::text, ok from ops.runs order by run_id desc limit 5"
+            "select command, started_at::text as started_at, finished_at::text as finished_at, ok"
+            " from ops.runs order by run_id desc limit 5"
         ).fetchall()
         silent = conn.execute(
             "select o.organisation_code from raw.organisations o where o.active and not exists"
             " (select 1 from ops.submissions s where s.organisation_code = o.organisation_code"
             "  and s.status in ('accepted', 'accepted_with_errors')) order by 1"
         ).fetchall()
-    return {
-        "organisations": [
-            dict(zip(("organisation", "files", "accepted", "rejected", "rows_loaded", "last_received", "periods"), r))
-            for r in per_org
-        ],
-        "last_runs": [dict(zip(("command", "started_at", "finished_at", "ok"), r)) for r in runs],
-        "never_submitted": [r[0] for r in silent],
-    }
+    return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent]}

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import AIRFLOW_ENV as _AIRFLOW_ENV  # noqa: E402 - set before Airflow is imported
 
 from njia import warehouse
 from njia.paths import DAGS_DIR
 from njia.settings import Settings
-
-from conftest import AIRFLOW_ENV as _AIRFLOW_ENV  # noqa: E402 - set before Airflow is imported
 
 _AIRFLOW_HOME = _AIRFLOW_ENV["AIRFLOW_HOME"]
 
