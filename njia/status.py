@@ -11,7 +11,7 @@ from njia.settings import Settings
 def summary(settings: Settings) -> dict[str, object]:
     with warehouse.connect(settings, row_factory=dict_row) as conn:
         per_org = conn.execute(
-            "select s.organisation_code, count(*) as files,"
+            "select s.organisation_code as organisation, count(*) as files,"
             " count(*) filter (where s.status in ('accepted', 'accepted_with_errors')) as accepted,"
             " count(*) filter (where s.status = 'rejected') as rejected,"
             " sum(s.rows_loaded) as rows_loaded, max(s.received_at)::text as last_received,"
