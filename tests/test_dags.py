@@ -220,6 +220,15 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     with warehouse.connect(worker_env) as conn:
         assert conn.execute("select sum(cases_estimated) from marts.fct_route_reports").fetchone() == (65,)
 
+    # The yearly report, run by hand for 2024 with the `year` param, writes the pack into the outbox.
+    started = time.perf_counter()
+    run = bag.dags["njia_yearly_report"].test(run_conf={"year": 2024})
+    print(f"\ndag.test(njia_yearly_report): {run.state} in {time.perf_counter() - started:.1f} s")
+    assert run.state == "success"
+    pack = worker_env.outbox_dir / "2024"
+    assert (pack / "njia-report-2024.xlsx").is_file() and (pack / "njia-report-2024.html").is_file()
+    assert (pack / "csv" / "cases_by_route.csv").is_file()
+
     # Nothing new in the inbox: a quiet run that does not touch the asset (so no transform is triggered).
     run, states = _run(bag, "njia_ingest")
     assert run.state == "success", states

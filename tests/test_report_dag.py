@@ -1,5 +1,5 @@
 """The yearly report DAG parses, is scheduled mid-January for the year before, and its task writes the pack
-to <outbox>/<year>/ (with write_pack stubbed: the pack itself is tested in test_report.py)."""
+to <outbox>/<year>/ (the real run is `dag.test()` in tests/test_dags.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import ast
 import logging
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -63,31 +61,3 @@ def test_next_run_is_15_january_for_the_year_before(dag):
     assert report_year({}, info.logical_date) == 2025
     assert report_year({"year": None}, info.logical_date) == 2025
     assert report_year({"year": 2021}, info.logical_date) == 2021
-
-
-def test_task_writes_to_the_outbox_year_folder(dag, monkeypatch, tmp_path):
-    import njia.report
-
-    calls = []
-
-    def fake_write_pack(settings, year, out_dir, **kw):
-        calls.append((year, Path(out_dir)))
-        return Path(out_dir)
-
-    monkeypatch.setattr(njia.report, "write_pack", fake_write_pack)
-    monkeypatch.setenv("NJIA_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NJIA_REPORTS_OUTBOX", str(tmp_path / "outbox"))
-    fn = dag.get_task("write_report_pack").python_callable
-    run = SimpleNamespace(run_after=datetime(2026, 1, 15, 3, tzinfo=UTC))
-    assert fn(params={"year": None}, dag_run=run) == str(tmp_path / "outbox" / "2025")
-    assert fn(params={"year": 2023}, dag_run=run) == str(tmp_path / "outbox" / "2023")
-    assert calls == [(2025, tmp_path / "outbox" / "2025"), (2023, tmp_path / "outbox" / "2023")]
-
-    def no_data(*a, **k):
-        raise njia.report.ReportError("there are no reporting figures for 2025")
-
-    monkeypatch.setattr(njia.report, "write_pack", no_data)
-    from airflow.sdk.exceptions import AirflowFailException
-
-    with pytest.raises(AirflowFailException, match="no report pack for 2025"):
-        fn(params={}, dag_run=run)
