@@ -35,6 +35,14 @@ def first_receipt(conn: psycopg.Connection, sha256: str) -> int | None:
     return row[0] if row else None
 
 
+def bytes_kept(conn: psycopg.Connection, submission_id: int) -> bool:
+    """Whether a received file's bytes were archived (not when they held personal data)."""
+    row = conn.execute(
+        "select archive_path is not null from ops.submissions where submission_id = %s", (submission_id,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def accepted_periods(conn: psycopg.Connection, organisation: str) -> list[Period]:
     rows = conn.execute(
         "select distinct p.reporting_period, p.period_start, p.period_end from ops.submission_periods p"

@@ -8,12 +8,14 @@ discover → copy locally while hashing → (duplicate?) → read → header che
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import datetime as dt
+import fcntl
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -132,9 +134,17 @@ def _delivery_order(entry: dict) -> tuple[float, str]:
     return (stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp), entry["name"])
 
 
+def _open_delivered(file: str):  # an fsspec file object
+    """Open a delivered file for reading. Only its folder is parsed as a URL: a name such as
+    `routes::2024.csv` would otherwise be taken for fsspec's URL chaining and crash the whole run."""
+    folder, name = file.rsplit("/", 1)
+    fs, path = fsspec.core.url_to_fs(folder)
+    return fs.open(f"{path.rstrip('/')}/{name}", "rb")
+
+
 def _hash(file: str) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
-    with fsspec.open(file, "rb") as fh:
+    with _open_delivered(file) as fh:
         while block := fh.read(1 << 20):
             digest.update(block)
             size += len(block)
@@ -142,8 +152,10 @@ def _hash(file: str) -> tuple[str, int]:
 
 
 def discover(settings: Settings, sources: list[str] | None = None) -> list[str]:
-    """Files in the inbox(es) not yet processed (same path and same bytes); refreshes the registry."""
+    """Files in the inbox(es) not yet processed (same path and same bytes); refreshes the registry and
+    removes the temporary copies of processes that died."""
     orgs = registry.read_registry(settings.organisations_path)
+    _tmp_dir(settings)  # removes what processes that died left behind
     candidates = [f for source in (sources or [settings.inbox_url]) for f in _files_in(source, orgs)]
     with warehouse.connect(settings) as conn:
         registry.sync_registry(conn, orgs)
@@ -153,12 +165,59 @@ def discover(settings: Settings, sources: list[str] | None = None) -> list[str]:
 
 # --- one file --------------------------------------------------------------------------------------
 
+_TMP_DIRS: dict[tuple[Path, int], tuple[Path, int]] = {}
+
+
+def _tmp_dir(settings: Settings) -> Path:
+    """This process's folder for local copies and spools, under NJIA_HOME/tmp.
+
+    A process killed mid-file leaves its copy of the delivered bytes behind, personal data included
+    (CONTRACT.md §2: those bytes are not kept). Each process holds a lock on its own folder while it lives,
+    so a folder whose lock is free belongs to a process that died, and is removed with what it holds.
+    """
+    root = settings.home_dir / "tmp"
+    key = (root, os.getpid())
+    if key not in _TMP_DIRS or not _TMP_DIRS[key][0].is_dir():
+        if key in _TMP_DIRS:
+            os.close(_TMP_DIRS.pop(key)[1])
+        root.mkdir(parents=True, exist_ok=True)
+        new = Path(tempfile.mkdtemp(dir=root, prefix=".new-"))  # not swept until locked and renamed
+        fd = os.open(new, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _TMP_DIRS[key] = (new.rename(root / f"ingest-{new.name.removeprefix('.new-')}"), fd)
+    own = _TMP_DIRS[key][0]
+    for other in root.iterdir():
+        if other == own:
+            continue
+        if other.is_dir() and other.name.startswith("ingest-"):
+            _remove_if_dead(other)
+        elif other.is_file() and other.name.startswith("incoming-"):
+            other.unlink(missing_ok=True)  # left by a version that shared the folder
+    return own
+
+
+def _remove_if_dead(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)  # its process is alive
+        return
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os.close(fd)
+
+
 def _local_copy(file: str, tmp_dir: Path) -> tuple[Path, str, int]:
     """Copy the delivered bytes to local disk while hashing them, so every later step reads the same bytes."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="incoming-")
-    with os.fdopen(fd, "wb") as out, fsspec.open(file, "rb") as fh:
+    with os.fdopen(fd, "wb") as out, _open_delivered(file) as fh:
         while block := fh.read(1 << 20):
             digest.update(block)
             out.write(block)
@@ -309,8 +368,7 @@ def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisat
     """Process one delivered file end to end. Returns None when it was already processed."""
     orgs = orgs if orgs is not None else registry.read_registry(settings.organisations_path)
     organisation, folder = _organisation_of(file)
-    tmp_dir = settings.home_dir / "tmp"
-    local, sha256, size = _local_copy(file, tmp_dir)
+    local, sha256, size = _local_copy(file, _tmp_dir(settings))
     spool = local.with_suffix(".rows.csv")
     try:
         outcome = FileOutcome(file=file, organisation=organisation, sha256=sha256, size_bytes=size)
@@ -318,23 +376,23 @@ def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisat
             if load.already_processed(conn, file, sha256):
                 return None
             seen_before = load.first_receipt(conn, sha256)
-        keep_bytes = True
+            # Identical bytes are kept only if the first receipt's were (never when they held personal data).
+            keep_bytes = seen_before is None or load.bytes_kept(conn, seen_before)
         if seen_before is None:
             keep_bytes = analyse(settings, local, outcome, orgs, spool, today)
         archived = archive.keep(settings.archive_dir, sha256, local) if keep_bytes else None
-        if not _commit(settings, outcome, spool, archived):
+        if not _commit(settings, outcome, spool, archived, folder):
             return None
     finally:
         local.unlink(missing_ok=True)
         spool.unlink(missing_ok=True)
-    outcome.feedback_files = feedback.write(outcome, folder)
     log.info("%s: %s %s (%d read, %d loaded)", file, outcome.status, outcome.reason or "",
              outcome.rows_read, outcome.rows_loaded)
     return outcome
 
 
-def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None) -> bool:
-    """The one transaction of CONTRACT.md §6; False when another process got there first."""
+def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None, folder: str) -> bool:
+    """The one transaction of CONTRACT.md §6, and the feedback; False when another process got there first."""
     with warehouse.connect(settings) as conn, conn.transaction():
         load.lock(conn, f"sha:{outcome.sha256}", f"org:{outcome.organisation}")
         if load.already_processed(conn, outcome.file, outcome.sha256):
@@ -370,13 +428,16 @@ def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Pat
             load.copy_rows(conn, outcome.submission_id, spool)
             load.insert_periods(conn, outcome.submission_id, outcome.organisation, outcome.periods)
         load.insert_problems(conn, outcome.submission_id, outcome.problems)
+        # Written before the commit (CONTRACT.md §7): a crash in between leaves the file unprocessed, and the
+        # rerun rewrites the same feedback files; after the commit it would leave a processed file without any.
+        outcome.feedback_files = feedback.write(outcome, folder)
     return True
 
 
 def ingest(settings: Settings, sources: list[str] | None = None,
            progress: Callable[[int, int, FileOutcome | None], None] | None = None) -> list[FileOutcome]:
     """Process every new file of the inbox(es); the registry is read once for the whole run."""
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     files = discover(settings, sources)
     orgs = registry.read_registry(settings.organisations_path)
     outcomes: list[FileOutcome] = []

@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime as dt
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,28 +137,45 @@ def excel_text(value: object) -> str:
     return str(value)
 
 
+# What a damaged workbook raises (a broken zip member, truncated or invalid XML, a missing part): the file
+# is unreadable, rather than the run crashing on it again and again.
+_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, SyntaxError)
+
+
+def _xlsx_guard(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    try:
+        yield from records
+    except _XLSX_ERRORS as exc:
+        raise UnreadableFile(f"the .xlsx workbook is damaged: {exc}") from exc
+
+
 @contextmanager
 def _open_xlsx(path: Path) -> Iterator[Table]:
     import openpyxl  # imported here: only XLSX files need it
 
+    # Opened as a file object: the local copy has no suffix, and openpyxl refuses a path without one.
+    fh = path.open("rb")
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except _XLSX_ERRORS as exc:
+        fh.close()
         raise UnreadableFile(f"the file is not a readable .xlsx workbook: {exc}") from exc
     try:
         by_name = {ws.title.strip().casefold(): ws for ws in workbook.worksheets}
         sheet = by_name.get("routes") or (workbook.worksheets[0] if workbook.worksheets else None)
         if sheet is None:
             raise UnreadableFile("the workbook has no sheets")
-        records = (
+        records = _xlsx_guard(
             (number, [excel_text(v) for v in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=sheet.min_row or 1)
+            # iter_rows starts at row 1 (filling missing rows), whatever the sheet's stored dimension says.
+            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
         )
         first = _first_nonblank(records)
         header_row, header = first if first else (1, [])
         yield Table(header, header_row, records, f"xlsx sheet {sheet.title!r}")
     finally:
         workbook.close()
+        fh.close()
 
 
 @contextmanager

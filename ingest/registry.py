@@ -54,8 +54,16 @@ def read_registry(path: Path) -> dict[str, Organisation]:
     return orgs
 
 
+_SYNC_LOCK = 7_311_003  # advisory lock key (7_311_001: migrations, 7_311_002: dbt build)
+
+
 def sync_registry(conn: psycopg.Connection, orgs: dict[str, Organisation]) -> None:
-    """Replace raw.organisations with the registry (in the caller's transaction)."""
+    """Replace raw.organisations with the registry (in the caller's transaction).
+
+    Serialised by a transaction-scoped lock: two loaders refreshing it at once would otherwise both
+    insert every organisation after their deletes, and the second would fail on the primary key.
+    """
+    conn.execute("select pg_advisory_xact_lock(%s)", (_SYNC_LOCK,))
     conn.execute("delete from raw.organisations")
     with conn.cursor().copy(
         "copy raw.organisations (organisation_code, organisation_name, organisation_type, county_code, active)"
