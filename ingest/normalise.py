@@ -190,7 +190,7 @@ def transport_modes(value: str | None, carriers_given: bool) -> str | None:
 
 
 _GROUPED = re.compile(r"^\d{1,3}(?:[ ,\u00a0\u202f']\d{3})+$")
-_DECIMAL_ZERO = re.compile(r"^(\d+)\.0+$")
+_DECIMAL_ZERO = re.compile(r"^(\d+)\.0{1,2}$")  # `12.0` from Excel; `1.000` is ambiguous (a European 1000)
 
 
 def count(value: str | None) -> int | str | None:

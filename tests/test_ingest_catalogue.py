@@ -454,6 +454,10 @@ CASES: list[Case] = [
             (4, "cases_estimated", "invalid_count"), (5, "cases_estimated", "invalid_count"),
             (6, "cases_estimated", "invalid_count"), (7, "female_cases", "invalid_count"),
             (8, "child_cases", "invalid_count")])),
+    # `1.000` may be a European thousand: never silently read as 1.
+    case("ambiguous-decimal-count", "ambiguous.csv", csv_file(bad(
+        1, row(cases_estimated="1.000", female_cases="", male_cases=""))),
+        Expect("accepted_with_errors", loaded=1, problems=[(2, "cases_estimated", "invalid_count")])),
     case("inconsistent-counts", "inconsistent.csv", csv_file(bad(
         2,
         row(cases_estimated=30, female_cases=20, male_cases=15),
