@@ -43,7 +43,8 @@ def _validation_definition() -> Any:
         from great_expectations.core.expectation_suite import ExpectationSuite
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     # Ephemeral: a file context would write connection details to disk (STACK-NOTES.md).
     context = gx.get_context(mode="ephemeral")

@@ -54,7 +54,7 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
         f"  [{i}/{n}] {o.status:<20} {o.organisation:<10} {o.file_name}"))
     echo(f"ingested {len(outcomes)} new file(s); feedback in {inbox}/<organisation>/feedback/")
     result = transform.build(settings)
-    echo(f"dbt build: {result.summary}")
+    echo(result.summary)
     if not result.ok:
         return 1
     with warehouse.connect(settings) as conn:
