@@ -295,6 +295,12 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _spool_text(values: list[object]) -> list[object]:
+    """Dates as the text the CSV writer would make of them (str), each distinct date converted once."""
+    text = {v: str(v) for v in set(values) if isinstance(v, dt.date)}
+    return [text.get(v, v) for v in values] if text else values  # type: ignore[call-overload]
+
+
 def _analyse_rows(
     table_rows: Iterator[tuple[int, list[str]]], hm, outcome: FileOutcome, spool: Path, today: dt.date
 ) -> None:
@@ -338,7 +344,8 @@ def _analyse_rows(
                 for code, start, end in dict.fromkeys(zip(*period_columns, strict=True)):
                     if start:
                         periods[code] = Period(code, start, end)
-                rows_out: Iterable[tuple[object, ...]] = zip(numbers, *(columns[c] for c in LOAD_COLUMNS), strict=True)
+                rows_out: Iterable[tuple[object, ...]] = zip(numbers, *(_spool_text(columns[c]) if c in ("period_start", "period_end")
+                                                               else columns[c] for c in LOAD_COLUMNS), strict=True)
                 good_periods: Iterable[tuple[object, ...]] = zip(*period_columns, strict=True)
                 if bad:
                     for number in numbers:

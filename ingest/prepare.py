@@ -4,6 +4,7 @@ guard, and per-row normalisation into the shape the validation suite and COPY ex
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -61,7 +62,14 @@ def columns_of(rows: list[list[str]], hm: HeaderMap) -> dict[str, list[str]]:
     width = max(hm.index.values(), default=-1) + 1
     padded = [cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))] for cells in rows]
     columns = list(zip(*padded, strict=False)) if padded else [()] * width
-    return {c: list(map(str.strip, columns[i])) for c, i in hm.index.items()}
+    return {c: _shared(map(str.strip, columns[i])) for c, i in hm.index.items()}
+
+
+def _shared(values: Iterable[str]) -> list[str]:
+    """The values, equal ones as one object: a column repeats a few spellings, so a chunk's cells then take
+    little memory (and each distinct spelling's hash is computed once)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(v, v) for v in values]
 
 
 # Organisations repeat their spellings (the same counties, carriers and lists in every row), so each cell
