@@ -238,7 +238,7 @@ def table(r: dict) -> str:
                      f">= 50 % (70 %): {mark(share >= FLOOR_SHARE)}"
                      + (" incl. stretch" if share >= FLOOR_STRETCH else "")))
         rows.append(("    of which GX validation", f"{ing['validate_s'] / ing['ingest_s']:.0%}",
-                     f"{ing['validate_s']:.1f} s in {ing['validate_calls']:,} calls", ""))
+                     f"{ing['validate_s']:.1f} s in {ing['validate_calls']:,} call(s)", ""))
         rows.append(("    of which COPY into raw", f"{ing['copy_s'] / ing['ingest_s']:.0%}",
                      f"{ing['copy_s']:.1f} s", ""))
         rows.append(("    process start-up (imports, GX context)", f"{ing['startup_s']:.1f} s", "once per run", ""))
