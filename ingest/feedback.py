@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import cache
 from typing import TYPE_CHECKING
 
 import fsspec
@@ -95,6 +96,7 @@ def message(code: str, lang: str = "en") -> str:
     return sw if lang == "sw" else en
 
 
+@cache
 def _env() -> Environment:
     return Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape(["html"]))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -70,8 +71,12 @@ def _looks_binary(head: bytes, text: str) -> bool:
         return True
     if not text:
         return False
-    controls = sum(1 for c in text if (ord(c) < 32 and c not in "\t\r\n") or c == "\ufffd")
+    controls = len(_CONTROLS.findall(text))
     return controls > max(2, len(text) // 100)
+
+
+# Control characters other than tab and line ends, and the replacement character of undecodable bytes.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 
 
 def _sniff_delimiter(sample: str) -> str:
