@@ -241,14 +241,11 @@ def _frame(columns: dict[str, list[object]]):  # noqa: ANN202 - pandas is import
 
 class _FirstSeen:
     """For each row, the number of the first row of the file with the same identity (None for that first
-    row itself): `duplicate_of`. Keeps a 64-bit hash of each distinct identity and its first row number in
-    two sorted arrays, 16 bytes a row, whatever the rows hold."""
+    row itself): `duplicate_of`. Keeps a 64-bit hash of each distinct identity and its first row number, as
+    one pair of sorted arrays per chunk: 16 bytes a row whatever the rows hold, and nothing copied later."""
 
     def __init__(self) -> None:
-        import numpy as np
-
-        self.hashes = np.empty(0, dtype=np.int64)
-        self.firsts = np.empty(0, dtype=np.int64)
+        self.chunks: list[tuple[object, object]] = []  # (sorted hashes, first row numbers), oldest first
 
     def mark(self, numbers: list[int], identities: Iterable[tuple[object, ...]]) -> list[int | None]:
         import numpy as np
@@ -256,16 +253,15 @@ class _FirstSeen:
         hashes = np.fromiter(map(hash, identities), dtype=np.int64, count=len(numbers))
         rows = np.asarray(numbers, dtype=np.int64)
         distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        at = np.searchsorted(self.hashes, distinct)
-        known = at < len(self.hashes)
-        known[known] = self.hashes[at[known]] == distinct[known]
-        firsts = np.where(known, self.firsts[np.minimum(at, len(self.firsts) - 1)] if len(self.firsts) else 0,
-                          rows[first])
-        if not known.all():
-            hashes_all = np.concatenate([self.hashes, distinct[~known]])
-            order = np.argsort(hashes_all, kind="stable")
-            self.hashes = hashes_all[order]
-            self.firsts = np.concatenate([self.firsts, rows[first][~known]])[order]
+        firsts = rows[first]
+        new = np.ones(len(distinct), dtype=bool)
+        for seen, seen_firsts in self.chunks:  # an earlier chunk's row comes first
+            at = np.minimum(np.searchsorted(seen, distinct), len(seen) - 1)
+            found = new & (seen[at] == distinct)
+            firsts[found] = seen_firsts[at[found]]
+            new &= ~found
+        if new.any():
+            self.chunks.append((distinct[new], firsts[new]))
         marked = firsts[inverse.reshape(-1)].tolist()
         return [f if f != n else None for f, n in zip(marked, numbers, strict=True)]
 
