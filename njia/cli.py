@@ -69,6 +69,14 @@ def init() -> None:
     click.echo(f"warehouse ready ({where}); migrations applied now: {', '.join(applied) or 'none'}")
 
 
+_WORKERS_HELP = ("Processes ingesting different organisations' files in parallel (an organisation's files stay "
+                 "in delivery order in one process); 1 = one file at a time here. Default: NJIA_INGEST_WORKERS.")
+
+
+def _with_workers(settings: Settings, workers: int | None) -> Settings:
+    return settings if workers is None else settings.model_copy(update={"ingest_workers": workers})
+
+
 def _progress(i: int, total: int, outcome) -> None:  # noqa: ANN001
     if outcome is not None:
         _echo_err(f"[{i}/{total}] {outcome.status:<20} {outcome.reason or '':<22} {outcome.file}")
@@ -77,12 +85,13 @@ def _progress(i: int, total: int, outcome) -> None:  # noqa: ANN001
 @main.command()
 @click.argument("sources", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (INTERFACES.md).")
-def ingest(sources: tuple[str, ...], as_json: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None, help=_WORKERS_HELP)
+def ingest(sources: tuple[str, ...], as_json: bool, workers: int | None) -> None:
     """Process every new file in the given inbox(es) or files (default: the configured inbox)."""
     from ingest.pipeline import ingest as run_ingest
     from ingest.registry import RegistryError
 
-    settings = _settings()
+    settings = _with_workers(_settings(), workers)
     _ready(settings)
     try:
         outcomes = run_ingest(settings, list(sources) or None, progress=_progress)
@@ -112,11 +121,12 @@ def build(full_refresh: bool) -> None:
 
 @main.command()
 @click.option("--inbox", "sources", multiple=True, help="Inbox path or URL (repeatable).")
-def run(sources: tuple[str, ...]) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None, help=_WORKERS_HELP)
+def run(sources: tuple[str, ...], workers: int | None) -> None:
     """`ingest` then `build`: one pass of the whole pipeline."""
     from njia.pipeline import run as run_pipeline
 
-    settings = _settings()
+    settings = _with_workers(_settings(), workers)
     _ready(settings)
     result = run_pipeline(settings, list(sources) or None, progress=_progress)
     click.echo(f"{len(result.outcomes)} new file(s); build: {result.build_summary}")

@@ -5,6 +5,7 @@ One object, read once per process, so the CLI, the DAGs and the tests agree on w
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +25,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="larger files are rejected")
     max_invalid_share: float = Field(default=0.5, ge=0.0, le=1.0, description="above it a file is rejected")
     reports_outbox: Path | None = Field(default=None, description="where the yearly DAG writes report packs")
+    ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
+                                description="processes that ingest organisations' files in parallel; 1 = in process")
 
     @field_validator("warehouse_url", "pseudonym_key", mode="before")
     @classmethod
