@@ -775,8 +775,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence], *, en
     with open(path, "w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter, lineterminator=lineterminator)
         writer.writerow(header)
-        for count, row in enumerate(rows, 1):
+        for row in rows:
             writer.writerow(row)
+            count += 1
     return count
 
 
@@ -795,8 +796,9 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence], *, s
     ws = wb.create_sheet(sheet)
     ws.append(list(header))
     count = 0
-    for count, row in enumerate(rows, 1):
+    for row in rows:
         ws.append(list(row))
+        count += 1
     save_workbook(wb, path)
     return count
 

@@ -1,23 +1,34 @@
 -- Non-additive: a route row lists several carriers; each counts the row's cases once.
+{{ config(post_hook="{{ primary_key_after_load('route_report_carrier_key') }}") }}
+
 with
+
+route_reports as (
+
+    select * from {{ ref('int_route_reports_in_force') }}
+
+),
 
 list_items as (
 
-    select * from {{ ref('int_route_report_list_items_exploded') }}
+    select * from {{ ref('int_list_values_exploded') }}
 
 ),
 
 final as (
 
     select
-        route_report_list_item_key as route_report_carrier_key,
-        route_report_key,
-        item_code as carrier_code,
-        list_position,
-        cast(1.0 / list_item_count as numeric(12, 10)) as allocation_weight
+        {{ surrogate_key(['route_reports.route_report_key', "'carriers'", 'list_items.item_code']) }}
+            as route_report_carrier_key,
+        route_reports.route_report_key,
+        list_items.item_code as carrier_code,
+        list_items.list_position,
+        cast(1.0 / list_items.list_item_count as numeric(12, 10)) as allocation_weight
 
-    from list_items
-    where list_name = 'carriers'
+    from route_reports
+    inner join list_items
+        on list_items.list_name = 'carriers'
+        and route_reports.carriers = list_items.list_value
 
 )
 

@@ -1,3 +1,5 @@
+{{ config(post_hook="{{ primary_key_after_load('route_report_key') }}") }}
+
 with
 
 route_reports as (

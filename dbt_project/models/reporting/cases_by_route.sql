@@ -13,21 +13,32 @@ routes as (
 
 ),
 
+route_cases as (
+
+    select
+        report_year,
+        route_key,
+        sum(cases_estimated) as cell_cases
+
+    from route_reports
+    group by report_year, route_key
+
+),
+
 cells as (
 
     select
-        route_reports.report_year,
+        route_cases.report_year,
         routes.route_key,
         routes.origin_location_code as origin_code,
         routes.transit_codes,
         routes.destination_location_code as destination_code,
         routes.route_label,
-        sum(route_reports.cases_estimated) as cell_cases
+        route_cases.cell_cases
 
-    from route_reports
+    from route_cases
     inner join routes
-        on route_reports.route_key = routes.route_key
-    group by 1, 2, 3, 4, 5, 6
+        on route_cases.route_key = routes.route_key
 
 ),
 

@@ -20,17 +20,27 @@ locations as (
 
 ),
 
-route_report_transit_points as (
+-- A route may pass the same place twice: its distinct places first, so each route row meets each once.
+route_places as (
 
     select distinct
-        route_reports.route_report_key,
+        route_key,
+        location_code
+
+    from transit_points
+
+),
+
+route_report_transit_points as (
+
+    select
         route_reports.report_year,
         route_reports.cases_estimated,
-        transit_points.location_code
+        route_places.location_code
 
     from route_reports
-    inner join transit_points
-        on route_reports.route_key = transit_points.route_key
+    inner join route_places
+        on route_reports.route_key = route_places.route_key
 
 ),
 

@@ -60,7 +60,31 @@ final as (
     select
         {{ surrogate_key(['submission_id', 'row_number']) }} as route_report_key,
         {{ surrogate_key(['origin_location_code', 'transit_codes', 'destination_location_code']) }} as route_key,
-        coded.*
+        submission_id,
+        row_number,
+        organisation_code,
+        reporting_period,
+        period_start,
+        period_end,
+        report_year,
+        origin_location_code,
+        transit_codes,
+        destination_location_code,
+        exploitation_type_code,
+        -- Carriers imply the transport mode `air` (CONTRACT.md §8): the loader adds it; added again if missing.
+        case
+            when carriers is not null and not 'air' = any(coalesce(string_to_array(transport_modes, ';'), '{}'))
+                then concat_ws(';', transport_modes, 'air')
+            else transport_modes
+        end as transport_modes,
+        carriers,
+        recruitment_methods,
+        means_of_control,
+        cases_estimated,
+        female_cases,
+        male_cases,
+        child_cases,
+        loaded_at
 
     from coded
 

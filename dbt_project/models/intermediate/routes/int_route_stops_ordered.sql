@@ -1,5 +1,9 @@
 -- Every distinct route in force as its ordered stops: the origin (position 0), the transit points in the
 -- order given (1..n) and the destination (n + 1).
+-- A table: it is small (one row per stop of a distinct route), but as a view every reader and test would
+-- find the distinct routes among all the route rows again.
+{{ config(materialized='table') }}
+
 with
 
 route_reports as (
