@@ -41,7 +41,8 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP) ## fictional submissions through the whole pipeline on the embedded warehouse
 	NJIA_HOME=$(NJIA_HOME_ABS) $(BIN)/njia demo
 
-test: $(STAMP) ## run the test suite (real embedded PostgreSQL, dbt, GX and Airflow)
+test: $(STAMP) ## lint, then the test suite (real embedded PostgreSQL, dbt, GX and Airflow)
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff

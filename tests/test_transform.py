@@ -276,7 +276,9 @@ def reporting_tables(rows: list[dict], k: int) -> dict[str, set[tuple]]:
         o = r["origin_location_code"]
         return (o[7:],) if o.startswith("county:") else None
 
-    year = lambda c: c[0]
+    def year(c):
+        return c[0]
+
     table("cases_by_origin_county", origin_county, tie=lambda c: c[1],
           groups=[year, lambda c: (c[0], counties[c[1]]["former_province"])],
           extra=lambda key: (counties[key[0]]["county_name"], counties[key[0]]["former_province"]))
@@ -356,7 +358,7 @@ def query(settings: Settings, sql: str, params: tuple = ()) -> list[dict]:
     with warehouse.connect(settings) as conn:
         cur = conn.execute(sql, params)
         cols = [d.name for d in cur.description]
-        return [dict(zip(cols, row)) for row in cur.fetchall()]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def rows_of(settings: Settings, schema: str, table: str) -> set[tuple]:
