@@ -68,16 +68,18 @@ def copy_rows(conn: psycopg.Connection, submission_id: int, spool: Path) -> None
     prefix = f"{submission_id},".encode()
     with conn.cursor().copy(f"copy raw.route_reports ({columns}) from stdin with (format csv)") as copy:
         with spool.open("rb") as fh:
-            buffer: list[bytes] = []
-            for line in fh:
-                # A quoted newline inside a cell continues the previous record; the spool never
-                # writes one (values are codes), so each line is a record.
-                buffer.append(prefix + line)
-                if len(buffer) >= 5000:
-                    copy.write(b"".join(buffer))
-                    buffer.clear()
-            if buffer:
-                copy.write(b"".join(buffer))
+            # A quoted newline inside a cell continues the previous record; the spool never writes one
+            # (values are codes), so each line is a record, and every line gets the prefix: a block of whole
+            # lines at a time, prefixed in C.
+            rest = b""
+            while block := fh.read(1 << 20):
+                block = rest + block
+                end = block.rfind(b"\n") + 1
+                block, rest = block[:end], block[end:]
+                if block:
+                    copy.write(prefix + block[:-1].replace(b"\n", b"\n" + prefix) + b"\n")
+            if rest:
+                copy.write(prefix + rest)
 
 
 def insert_periods(conn: psycopg.Connection, submission_id: int, organisation: str, periods: Iterable[Period]) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 import fcntl
 import gc
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, islice
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 
 import fsspec
@@ -269,13 +271,15 @@ class _FirstSeen:
 def _nonblank(chunk: Iterable[tuple[int, list[str]]]) -> tuple[list[int], list[list[str]] | None]:
     """Row numbers and cells of the rows that are not blank (blank lines are not rows, but keep the
     numbering a spreadsheet shows); cells are None when the chunk was empty (the table has ended)."""
-    numbers, rows, read = [], [], False
-    for number, cells in chunk:
-        read = True
-        if "".join(cells).strip():  # some cell holds more than whitespace
-            numbers.append(number)
-            rows.append(cells)
-    return numbers, (rows if read else None)
+    read = list(chunk)
+    if not read:
+        return [], None
+    numbers, rows = list(map(itemgetter(0), read)), list(map(itemgetter(1), read))
+    del read
+    filled = list(map(bool, map(str.strip, map("".join, rows))))  # some cell holds more than whitespace
+    if not all(filled):
+        numbers, rows = list(compress(numbers, filled)), list(compress(rows, filled))
+    return numbers, rows
 
 
 @contextmanager
@@ -291,10 +295,33 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _spool_text(values: list[object]) -> list[object]:
-    """Dates as the text the CSV writer would make of them (str), each distinct date converted once."""
-    text = {v: str(v) for v in set(values) if isinstance(v, dt.date)}
-    return [text.get(v, v) for v in values] if text else values  # type: ignore[call-overload]
+_FIELD = io.StringIO()
+_FIELD_WRITER = csv.writer(_FIELD, lineterminator="\n")
+_MAX_FIELDS = 1 << 16  # distinct values whose spool text is remembered; past it they are forgotten
+
+
+def _spool_field(value: object) -> str:
+    """One value as the spool's CSV writer writes it within a row (quoted when it must be)."""
+    _FIELD.seek(0)
+    _FIELD.truncate()
+    _FIELD_WRITER.writerow((value, None))  # a second field, so that an empty value is not a lone `""`
+    return _FIELD.getvalue()[:-2]
+
+
+def _spool_lines(numbers: list[int], columns: dict[str, list[object]], known: dict[object, str]) -> Iterator[str]:
+    """The chunk's rows (row_number, then LOAD_COLUMNS) as the lines `csv.writer(lineterminator="\n")`
+    writes, without the line end. Built column by column: each distinct value is encoded once, by the CSV
+    writer itself, and remembered in `known`."""
+    cells = [list(map(str, numbers))]
+    for name in LOAD_COLUMNS:
+        values = columns[name]
+        for value in dict.fromkeys(values):
+            if value not in known:
+                known[value] = _spool_field(value)
+        cells.append(list(map(known.__getitem__, values)))
+    if len(known) > _MAX_FIELDS:
+        known.clear()
+    return map(",".join, zip(*cells, strict=True))
 
 
 def _analyse_rows(
@@ -310,8 +337,8 @@ def _analyse_rows(
     loaded_periods: dict[str, Period] = {}
     mismatch: str | None = None
     organisation = outcome.organisation.casefold()
+    spooled: dict[object, str] = {}
     with spool.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
         while True:
             with _no_gc():
                 numbers, rows = _nonblank(islice(table_rows, CHUNK_ROWS))
@@ -340,17 +367,20 @@ def _analyse_rows(
                 for code, start, end in dict.fromkeys(zip(*period_columns, strict=True)):
                     if start:
                         periods[code] = Period(code, start, end)
-                rows_out: Iterable[tuple[object, ...]] = zip(numbers, *(_spool_text(columns[c]) if c in ("period_start", "period_end")
-                                                               else columns[c] for c in LOAD_COLUMNS), strict=True)
+                lines = _spool_lines(numbers, columns, spooled)
                 good_periods: Iterable[tuple[object, ...]] = zip(*period_columns, strict=True)
                 if bad:
                     for number in numbers:
                         if number in bad:
                             outcome.problems.extend(sorted(bad[number], key=_problem_order))
                     good = [number not in bad for number in numbers]
-                    rows_out, good_periods = compress(rows_out, good), compress(good_periods, good)
+                    lines, good_periods = compress(lines, good), compress(good_periods, good)
                     outcome.rows_quarantined += len(bad)
-                writer.writerows(rows_out)
+                text = "\n".join(lines)
+                if text:
+                    out.write(text)
+                    out.write("\n")
+                del text
                 for code, start, end in dict.fromkeys(good_periods):
                     loaded_periods[code] = Period(code, start, end)
                 outcome.rows_loaded += len(numbers) - len(bad)
