@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, islice
-from operator import itemgetter
 from pathlib import Path, PurePosixPath
 
 import fsspec
@@ -40,6 +39,7 @@ from njia.settings import Settings
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
+SPOOL_LINES = 5_000  # spool lines joined into one write
 FEEDBACK_FOLDER = "feedback"
 
 
@@ -271,15 +271,13 @@ class _FirstSeen:
 def _nonblank(chunk: Iterable[tuple[int, list[str]]]) -> tuple[list[int], list[list[str]] | None]:
     """Row numbers and cells of the rows that are not blank (blank lines are not rows, but keep the
     numbering a spreadsheet shows); cells are None when the chunk was empty (the table has ended)."""
-    read = list(chunk)
-    if not read:
-        return [], None
-    numbers, rows = list(map(itemgetter(0), read)), list(map(itemgetter(1), read))
-    del read
-    filled = list(map(bool, map(str.strip, map("".join, rows))))  # some cell holds more than whitespace
-    if not all(filled):
-        numbers, rows = list(compress(numbers, filled)), list(compress(rows, filled))
-    return numbers, rows
+    numbers, rows, read = [], [], False
+    for number, cells in chunk:
+        read = True
+        if "".join(cells).strip():  # some cell holds more than whitespace
+            numbers.append(number)
+            rows.append(cells)
+    return numbers, (rows if read else None)
 
 
 @contextmanager
@@ -376,11 +374,9 @@ def _analyse_rows(
                     good = [number not in bad for number in numbers]
                     lines, good_periods = compress(lines, good), compress(good_periods, good)
                     outcome.rows_quarantined += len(bad)
-                text = "\n".join(lines)
-                if text:
+                while text := "\n".join(islice(lines, SPOOL_LINES)):  # a slice at a time: less memory
                     out.write(text)
                     out.write("\n")
-                del text
                 for code, start, end in dict.fromkeys(good_periods):
                     loaded_periods[code] = Period(code, start, end)
                 outcome.rows_loaded += len(numbers) - len(bad)

@@ -4,10 +4,9 @@ guard, and per-row normalisation into the shape the validation suite and COPY ex
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from ingest import normalise as n
 from ingest.contract import COLUMNS, HEADER_ALIASES, PII_HEADERS, REQUIRED_COLUMNS, normalise_header
@@ -61,26 +60,16 @@ def cells_by_column(cells: list[str], hm: HeaderMap) -> dict[str, str]:
 def columns_of(rows: list[list[str]], hm: HeaderMap) -> dict[str, list[str]]:
     """`cells_by_column` for many rows at once: canonical column -> its stripped cells, in row order."""
     width = max(hm.index.values(), default=-1) + 1
-    if rows and min(map(len, rows)) < width:
-        rows = [cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))] for cells in rows]
-    columns = list(zip(*rows, strict=False)) if rows else [()] * width
-    return {c: _shared(columns[i]) for c, i in hm.index.items()}
+    padded = [cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))] for cells in rows]
+    columns = list(zip(*padded, strict=False)) if padded else [()] * width
+    return {c: _shared(map(str.strip, columns[i])) for c, i in hm.index.items()}
 
 
-def _shared(values: Sequence[str]) -> list[str]:
-    """The values stripped, equal ones as one object: a column repeats a few spellings, so a chunk's cells then
-    take little memory (and each distinct spelling's hash is computed once). Each distinct cell is stripped
-    once; the rows are then a lookup each, done in C."""
-    stripped: dict[str, str] = {}
-    table = {v: stripped.setdefault(v.strip(), v.strip()) for v in dict.fromkeys(values)}
-    return list(map(table.__getitem__, values))
-
-
-def _each(normalise: Callable[[Any], Any], values: Iterable[Any]) -> list[Any]:
-    """`list(map(normalise, values))`, calling `normalise` once per distinct value (it is a pure function)."""
-    values = values if isinstance(values, list | tuple) else list(values)
-    table = {v: normalise(v) for v in dict.fromkeys(values)}
-    return list(map(table.__getitem__, values))
+def _shared(values: Iterable[str]) -> list[str]:
+    """The values, equal ones as one object: a column repeats a few spellings, so a chunk's cells then take
+    little memory (and each distinct spelling's hash is computed once)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(v, v) for v in values]
 
 
 # Organisations repeat their spellings (the same counties, carriers and lists in every row), so each cell
@@ -126,15 +115,15 @@ def normalise_columns(raw: dict[str, list[str]], organisation: str, size: int) -
         return raw.get(name, absent)  # type: ignore[return-value]
 
     if size:
-        period, period_start, period_end, ordinal = map(list, zip(*_each(_period, column("reporting_period")), strict=True))
+        period, period_start, period_end, ordinal = map(list, zip(*map(_period, column("reporting_period")), strict=True))
     else:
         period, period_start, period_end, ordinal = [], [], [], []
-    origin_country = [c or "KE" for c in _each(_country, column("origin_country"))]
-    destination_country = _each(_country, column("destination_country"))
-    carriers = _each(_carriers, column("carriers"))
+    origin_country = [c or "KE" for c in map(_country, column("origin_country"))]
+    destination_country = list(map(_country, column("destination_country")))
+    carriers = list(map(_carriers, column("carriers")))
     counts: dict[str, tuple[list[str | None], list[int | None]]] = {}
     for name in COUNT_COLUMNS:
-        pairs = _each(_count, column(name))
+        pairs = list(map(_count, column(name)))
         counts[name] = ([p[0] for p in pairs], [p[1] for p in pairs])
     female, male = counts["female_cases"][1], counts["male_cases"][1]
     return {
@@ -145,47 +134,22 @@ def normalise_columns(raw: dict[str, list[str]], organisation: str, size: int) -
         "period_start_ordinal": ordinal,
         "origin_country": origin_country,
         # A county only means something on the Kenyan side of a route.
-        "origin_county": _each(_kenyan_county, zip(column("origin_county"), origin_country, strict=True)),
-        "transit_points": _each(_transit_points, column("transit_points")),
+        "origin_county": [_county(v) if c == "KE" else None for v, c in zip(column("origin_county"), origin_country, strict=True)],
+        "transit_points": list(map(_transit_points, column("transit_points"))),
         "destination_country": destination_country,
-        "destination_county": _each(_kenyan_county, zip(column("destination_county"), destination_country, strict=True)),
-        "exploitation_type": _each(_exploitation_type, column("exploitation_type")),
-        "transport_modes": _each(_modes, zip(column("transport_modes"), carriers, strict=True)),
+        "destination_county": [_county(v) if c == "KE" else None
+                               for v, c in zip(column("destination_county"), destination_country, strict=True)],
+        "exploitation_type": [_code(v, "exploitation_types") for v in column("exploitation_type")],
+        "transport_modes": [_transport_modes(v, bool(c)) for v, c in zip(column("transport_modes"), carriers, strict=True)],
         "carriers": carriers,
-        "recruitment_methods": _each(_recruitment_methods, column("recruitment_methods")),
-        "means_of_control": _each(_means_of_control, column("means_of_control")),
+        "recruitment_methods": [_codes(v, "recruitment_methods") for v in column("recruitment_methods")],
+        "means_of_control": [_codes(v, "means_of_control") for v in column("means_of_control")],
         **{name: counts[name][0] for name in COUNT_COLUMNS},
         "cases_number": counts["cases_estimated"][1],
-        "female_plus_male": _each(_female_plus_male, zip(female, male, strict=True)),
+        "female_plus_male": [(f or 0) + (m or 0) if f is not None or m is not None else None
+                             for f, m in zip(female, male, strict=True)],
         "child_number": counts["child_cases"][1],
     }
-
-
-def _kenyan_county(pair: tuple[str | None, str | None]) -> str | None:
-    value, country = pair
-    return _county(value) if country == "KE" else None
-
-
-def _modes(pair: tuple[str | None, str | None]) -> str | None:
-    value, carriers = pair
-    return _transport_modes(value, bool(carriers))
-
-
-def _exploitation_type(value: str | None) -> str | None:
-    return _code(value, "exploitation_types")
-
-
-def _recruitment_methods(value: str | None) -> str | None:
-    return _codes(value, "recruitment_methods")
-
-
-def _means_of_control(value: str | None) -> str | None:
-    return _codes(value, "means_of_control")
-
-
-def _female_plus_male(pair: tuple[int | None, int | None]) -> int | None:
-    female, male = pair
-    return (female or 0) + (male or 0) if female is not None or male is not None else None
 
 
 def normalise_row(raw: dict[str, str], organisation: str) -> dict[str, object]:
