@@ -20,6 +20,8 @@ from pathlib import Path
 
 import charset_normalizer
 import clevercsv
+import clevercsv.normal_form
+from clevercsv.escape import is_potential_escapechar
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 _SAMPLE_BYTES = 64 * 1024
@@ -77,6 +79,22 @@ def _looks_binary(head: bytes, text: str) -> bool:
 
 # Control characters other than tab and line ends, and the replacement character of undecodable bytes.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+
+
+def _maybe_has_escapechar(data: str, encoding: str, delim: str, quotechar: str) -> bool:
+    """clevercsv's `normal_form.maybe_has_escapechar`, the same answer: whether a character that precedes the
+    delimiter or the quote character is a potential escape character. It looks at each distinct preceding
+    character (found by a regular expression) instead of at every pair of characters in a Python loop, which
+    was half of the dialect detection's time, about 0.04 s for every small file."""
+    if delim not in data and quotechar not in data:
+        return False
+    targets = "".join(re.escape(c) for c in dict.fromkeys((delim, quotechar)) if c)
+    if not targets:
+        return False
+    return any(is_potential_escapechar(c, encoding) for c in set(re.findall(f"(.)(?=[{targets}])", data, re.S)))
+
+
+clevercsv.normal_form.maybe_has_escapechar = _maybe_has_escapechar  # what its detect_dialect_normal calls
 
 
 def _sniff_delimiter(sample: str) -> str:
