@@ -1,6 +1,6 @@
 """One `njia ingest` in its own process, measured: what `bench/run.py` starts for every ingest figure.
 
-    python bench/ingest_probe.py SOURCE [SOURCE ...] [--profile FILE]
+    python bench/ingest_probe.py SOURCE [SOURCE ...] [--profile FILE] [--workers N]
 
 Settings come from the environment (NJIA_HOME, NJIA_ORGANISATIONS, ...), as for `njia ingest`. Prints one
 JSON object on stdout:
@@ -10,9 +10,12 @@ JSON object on stdout:
     validate_s    time inside `ingest.validate.validate` (every call, wrapped here), and `validate_calls`
     copy_s        time inside `ingest.load.copy_rows` (the COPY into raw.route_reports)
     peak_rss_mb   the process's peak resident memory (getrusage ru_maxrss), start-up included
+    workers       NJIA_INGEST_WORKERS (or --workers); parallel: whether worker processes did the files
     files, rows_read, rows_loaded, rows_quarantined, statuses
 
-The wrappers add two clock reads per call; nothing else about the run changes.
+The wrappers add two clock reads per call; nothing else about the run changes. They (and the profile and
+peak_rss_mb) see this process only: when worker processes did the files (`parallel`), validate_s,
+validate_calls and copy_s are 0 because they were not measured; use --workers 1 for those figures.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sources", nargs="+")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of the ingest here (text)")
+    parser.add_argument("--workers", type=int, help="ingest worker processes (default: NJIA_INGEST_WORKERS)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     import ingest.validate as validate
     from njia.settings import get_settings
 
-    settings = get_settings()
+    settings = get_settings(**({"ingest_workers": args.workers} if args.workers else {}))
     validate.warm_up()
     totals: dict[str, float] = {"validate": 0.0, "copy_rows": 0.0}
     counts: Counter = Counter()
@@ -66,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(pipeline, "validate", None) is not None and pipeline.validate is not validate.validate:
         pipeline.validate = validate.validate
     _timed(load, "copy_rows", totals, counts)
+    in_parallel: list[int] = []
+    _parallel = pipeline._ingest_in_parallel
+    pipeline._ingest_in_parallel = lambda *a, **k: in_parallel.append(1) or _parallel(*a, **k)
     startup = time.perf_counter() - _T0
 
     profiler = None
@@ -89,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         "validate_calls": counts["validate"],
         "copy_s": round(totals["copy_rows"], 3),
         "peak_rss_mb": round(peak_kb / 1024, 1),
+        "workers": settings.ingest_workers,
+        "parallel": bool(in_parallel),
         "files": len(outcomes),
         "rows_read": sum(o.rows_read for o in outcomes),
         "rows_loaded": sum(o.rows_loaded for o in outcomes),

@@ -534,9 +534,10 @@ def ingest(settings: Settings, sources: list[str] | None = None,
 
     With `workers` (default: the setting `ingest_workers`) above 1 and files from more than one organisation,
     organisations are processed in parallel worker processes (`_ingest_in_parallel`); otherwise every file is
-    processed here, one after another, as always. Either way the outcomes come back in discovery order, the
-    progress callback is called once per file in this process, a file's exception propagates, and this
-    process writes the run's line in ops.runs.
+    processed here, one after another, as always (so small runs and single-organisation runs are unchanged).
+    Either way an organisation's files are processed in delivery order, one after another; the outcomes
+    come back in discovery order; the progress callback is called once per file, in this process; a file's
+    exception propagates; and this process writes the run's line in ops.runs.
     """
     started = dt.datetime.now(dt.UTC)
     files = discover(settings, sources)
@@ -596,10 +597,15 @@ def _ingest_in_parallel(
     nothing of this process (database connections, the GX context) is inherited. The fork server imports
     the pipeline and Great Expectations once (`_WORKER_PRELOAD`) and lives as long as this process, so a
     worker starts in milliseconds instead of the seconds of a cold import, and later runs in the same
-    process (tests, a long-lived caller) pay nothing. They commit through `_commit`, whose advisory locks (per organisation and per SHA-256) and
-    per-process temporary folders (`_tmp_dir`) already make concurrent loaders safe. Identical bytes
-    delivered by two organisations in one run: whichever commits first is the original and the other is
-    recorded as its `duplicate` (in a sequential run, the first in discovery order is the original).
+    process (tests, a long-lived caller) pay nothing. Workers commit through `_commit`, whose advisory
+    locks (per organisation and per SHA-256) and per-process temporary folders (`_tmp_dir`) already make
+    concurrent loaders safe.
+
+    Identical bytes delivered by two organisations in one run: whichever commits first is the original and
+    the other is recorded as its `duplicate` (in a sequential run, the first in discovery order is the
+    original), so which of the two files is the duplicate may differ from run to run.
+
+    Progress is reported here as each organisation's files are done (i counts the files done so far).
 
     When a file raises, no worker starts a file that comes after it in discovery order; files before it
     are still processed, as they would have been sequentially; then its exception is raised here, with the
