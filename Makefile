@@ -63,7 +63,7 @@ airflow: $(STAMP) ## Airflow standalone on http://localhost:8080 (admin password
 	airflow standalone
 
 bench: $(STAMP) ## run the benchmarks (bench/run.py)
-	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "no bench/run.py yet"; fi
+	$(BIN)/python bench/run.py
 
 clean: ## remove caches and build output (keeps .venv and NJIA_HOME's data)
 	rm -rf .pytest_cache .ruff_cache .hypothesis dbt_project/target dbt_project/logs
