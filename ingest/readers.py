@@ -99,7 +99,7 @@ def _sniff_delimiter(sample: str) -> str:
     cut = max(sample.rfind("\n"), sample.rfind("\r"))
     sample = sample[: cut + 1] if cut > 0 else sample
     # Most files are unambiguous: exactly one delimiter gives a regular table. Only the others need
-    # clevercsv's detection, which costs about 0.15 s a file (most of a small file's reading).
+    # clevercsv's detection, which costs about 0.09 s a file (most of a small file's reading).
     fitting = [d for d in _DELIMITERS if _consistent(sample, d)]
     if len(fitting) == 1:
         return fitting[0]
