@@ -2,8 +2,9 @@
 
 The pack reads only the reporting tables, through `njia.transform.reporting_schema(settings, min_cell)`,
 so what is published is exactly what dbt aggregated and suppressed; nothing here counts or suppresses.
-As a last line of defence it refuses to write a pack in which a visible count lies between 1 and k-1, or a
-count is marked both withheld and visible.
+As a last line of defence it refuses to write a pack in which a visible count lies between 1 and k-1, a
+count is marked both withheld and visible, or the attacker's audit (njia.disclosure) can work a withheld
+count out to a range narrower than k from the tables of the year and of the year it is compared with.
 """
 
 from __future__ import annotations
@@ -289,6 +290,20 @@ def _check(table: Table, rows: list[dict[str, Any]], k: int) -> None:
                               "the pack")
 
 
+def _audit(rows: dict[str, list[dict[str, Any]]], year: int, k: int) -> None:
+    """Refuse a pack whose tables, solved together, pin a withheld count (njia.disclosure): the same audit
+    `njia build` passed, run again on exactly what is about to be written."""
+    from njia import disclosure
+
+    try:
+        result = disclosure.audit_year(rows, year, k)
+    except disclosure.DisclosureError as exc:
+        raise ReportError(f"the {year} tables cannot be audited: {exc}; refusing to write the pack") from exc
+    if not result.ok:
+        raise ReportError(f"refusing to write the pack: {result.describe()}. Run `njia build` again: it withholds "
+                          "the further cells these figures need")
+
+
 def code_list_versions(seeds_dir: Path = SEEDS_DIR) -> list[tuple[str, str, int]]:
     """(code list, sha256 of its seed file, data rows) for every seed, sorted by name."""
     out = []
@@ -317,6 +332,9 @@ def read_pack_data(settings: Settings, year: int, min_cell: int | None = None) -
     if not rows["coverage"]:
         raise ReportError(f"there are no reporting figures for {year}: no accepted route reports for periods "
                           f"starting in {year}, or `njia build` has not run since they arrived")
+    _audit(rows, year, k)
+    if prev["coverage"]:  # the page compares with the previous year: its tables are published too
+        _audit(prev, year - 1, k)
     return PackData(year, k, settings.min_cell, schema, rows, prev, code_list_versions())
 
 

@@ -111,6 +111,11 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
                 variables={"min_cell": settings.min_cell, "schema_suffix": SHADOW_SUFFIX},
             )
             if outcome.ok:
+                outcome = _protect_and_audit(
+                    settings, _shadow(REPORTING_SCHEMA), settings.min_cell, outcome,
+                    variables={"min_cell": settings.min_cell, "schema_suffix": SHADOW_SUFFIX}, mode="build",
+                )
+            if outcome.ok:
                 try:
                     with warehouse.connect(settings) as conn:
                         moved = _publish(conn, full_refresh=full_refresh)
@@ -167,13 +172,12 @@ def reporting_schema(settings: Settings, min_cell: int | None) -> Iterator[str]:
     private = f"reporting_k{k}_{secrets.token_hex(4)}"
     target = _dbt_home(settings) / f"target-{private}"
     try:
-        outcome = _run_dbt(
-            settings,
-            ["build", "--select", "path:models/reporting"],
-            mode="private",
-            variables={"min_cell": k, "schema_suffix": "", "reporting_schema": private},
-            target_path=target,
-        )
+        variables = {"min_cell": k, "schema_suffix": "", "reporting_schema": private}
+        outcome = _run_dbt(settings, ["build", "--select", "path:models/reporting"], mode="private",
+                           variables=variables, target_path=target)
+        if outcome.ok:
+            outcome = _protect_and_audit(settings, private, k, outcome, variables=variables, mode="private",
+                                         target_path=target)
         if not outcome.ok:
             raise TransformError(f"could not compute the reporting tables with k = {k}: {outcome.summary}")
         yield private
@@ -197,6 +201,48 @@ def parse(settings: Settings) -> Path:
     if not outcome.ok or outcome.target_path is None:
         raise TransformError(f"dbt parse failed: {outcome.summary}")
     return outcome.target_path / "manifest.json"
+
+
+def _protect_and_audit(settings: Settings, schema: str, k: int, outcome: _Outcome, *, variables: Mapping[str, Any],
+                       mode: str, target_path: Path | None = None) -> _Outcome:
+    """Joint suppression across the tables of each year (njia.disclosure), dbt's reporting tests again on the
+    result, then the attacker's audit: the gate that every built reporting schema passes before anyone reads it.
+    """
+    from njia import disclosure
+
+    started = time.monotonic()
+    try:
+        with warehouse.connect(settings) as conn:
+            protections = disclosure.protect_schema(conn, schema, k)
+    except (disclosure.DisclosureError, psycopg.Error) as exc:
+        return _failed(outcome, f"joint suppression failed: {exc}")
+    for p in protections:
+        log.info("%s: joint suppression withheld %d further cells (%d cases)", p.year, len(p.extra), p.extra_cases)
+    if any(p.extra for p in protections):
+        # The tables changed after dbt tested them: test the published shape again (no visible small count,
+        # additivity), with the same selection of reporting models and the tests that read them.
+        retest = _run_dbt(settings, ["test", "--select", "path:models/reporting"], mode=mode, variables=variables,
+                          target_path=target_path)
+        if not retest.ok:
+            return _failed(outcome, f"after joint suppression, {retest.summary}")
+    try:
+        with warehouse.connect(settings) as conn:
+            conn.read_only = True
+            audits = disclosure.audit_schema(conn, schema, k)
+    except (disclosure.DisclosureError, psycopg.Error) as exc:
+        return _failed(outcome, f"disclosure audit failed: {exc}")
+    failing = [a for a in audits if not a.ok]
+    if failing:
+        return _failed(outcome, "disclosure audit: " + "; ".join(a.describe() for a in failing))
+    extra = sum(len(p.extra) for p in protections)
+    note = (f"disclosure audit passed for {len(audits)} year(s), {extra} cells withheld across tables "
+            f"({time.monotonic() - started:.1f} s)")
+    return dataclasses.replace(outcome, summary=f"{outcome.summary}; {note}")
+
+
+def _failed(outcome: _Outcome, problem: str) -> _Outcome:
+    return dataclasses.replace(outcome, ok=False, summary=f"{outcome.summary}; {problem}",
+                               failures=(*outcome.failures, problem))
 
 
 # --- dbt invocation -----------------------------------------------------------------------------------------

@@ -1,0 +1,466 @@
+"""Disclosure control across the published tables of a year: the attacker's audit, and joint suppression.
+
+Small-cell suppression inside each table (dbt's `suppress_small_cells` macro) is not enough: the tables of a
+year are linked (a route has one origin, one destination country and its transit points; counties add up
+to provinces; the additive tables add up to the year's total), so a withheld cell can be worked out by
+solving all published figures together. This module plays that attacker and protects against it.
+
+- `audit_year` builds the attacker's system from the published cells only (plus the relations above, whole
+  numbers, and "a withheld cell is at least 1") and, for every withheld cell, the smallest and largest
+  value consistent with it (integer programs, HiGHS through scipy). The rule: hi - lo >= k for every
+  withheld cell, so no withheld count can be pinned inside a range as narrow as the suppression threshold.
+- `protect_year` withholds extra cells, deterministically, until the audit passes: for each failing cell,
+  the smallest published cell among the equations that pin it (from the linear program's duals), then the
+  audit again.
+- `protect_schema` / `audit_schema` do that on every year of a reporting schema; `njia build` calls them
+  between dbt's build and the publication swap, and the report pack audits what it is about to write.
+
+Years share no cells (each year's tables are sums over that year's route rows only), so each year is
+audited on its own; the report page compares a year with the previous one, and both must pass.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from psycopg import sql
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+# The published tables the attacker sees, with the columns that name a cell (report.TABLES has the same).
+KEYS: Mapping[str, tuple[str, ...]] = {
+    "cases_by_route": ("origin_code", "transit_codes", "destination_code"),
+    "cases_by_origin_county": ("county_code",),
+    "cases_by_province": ("former_province",),
+    "cases_by_destination_country": ("country_code",),
+    "cases_by_transit_point": ("transit_code",),
+    "cases_by_exploitation_type": ("exploitation_type",),
+    "cases_by_carrier": ("carrier_code",),
+    "cases_by_recruitment_method": ("recruitment_method",),
+    "cases_by_means_of_control": ("means_of_control",),
+    "coverage": (),
+}
+# "Cases on routes involving X" tables whose items are not published per route: a cell is at least 1 and at
+# most the year's total, and nothing more follows (a row may list several items, or none).
+LISTS_NOT_PER_ROUTE = ("cases_by_carrier", "cases_by_recruitment_method", "cases_by_means_of_control")
+# Cells that joint suppression may withhold; the year's total stays published (it is withheld only when
+# small, by dbt), and the list tables link to nothing but it.
+WITHHOLDABLE = ("cases_by_route", "cases_by_origin_county", "cases_by_province", "cases_by_destination_country",
+                "cases_by_transit_point", "cases_by_exploitation_type")
+_TABLE_ORDER = {name: i for i, name in enumerate(KEYS)}
+_UNBOUNDED = 10**7  # a variable's upper bound when the year's total is withheld; a hi this large means "none"
+MAX_ROUNDS = 200  # joint suppression adds at least one cell a round; a bounded loop whatever the input
+
+
+class DisclosureError(RuntimeError):
+    """The published tables could not be audited or protected; the message says why."""
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    table: str
+    key: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.table}[{' | '.join(self.key)}]" if self.key else f"{self.table}[total]"
+
+    @property
+    def sort_key(self) -> tuple[int, tuple[str, ...]]:
+        return (_TABLE_ORDER[self.table], self.key)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """What the attacker can tell of one withheld cell: lo <= value <= hi (hi None: no upper bound)."""
+
+    cell: Cell
+    lo: int
+    hi: int | None
+    pinned_by: tuple[str, ...] = ()
+
+    def width(self) -> float:
+        return math.inf if self.hi is None else self.hi - self.lo
+
+    def describe(self) -> str:
+        hi = "unbounded" if self.hi is None else str(self.hi)
+        why = f"; pinned by {', '.join(self.pinned_by)}" if self.pinned_by else ""
+        return f"{self.cell} lies in [{self.lo}, {hi}]{why}"
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    year: int
+    k: int
+    intervals: tuple[Interval, ...]
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> tuple[Interval, ...]:
+        return tuple(i for i in self.intervals if i.width() < self.k)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def describe(self, limit: int = 5) -> str:
+        if self.ok:
+            return f"{self.year}: all {len(self.intervals)} withheld cells protected (hi - lo >= {self.k})"
+        shown = "; ".join(i.describe() for i in self.failures[:limit])
+        more = f"; and {len(self.failures) - limit} more" if len(self.failures) > limit else ""
+        return (f"{self.year}: {len(self.failures)} of {len(self.intervals)} withheld cells can be worked out "
+                f"to a range narrower than k = {self.k} from the published tables: {shown}{more}")
+
+
+@dataclass
+class Protection:
+    """What joint suppression did to one year: the cells it withheld beyond dbt's, and their cases."""
+
+    year: int
+    extra: list[tuple[Cell, int]] = field(default_factory=list)
+    audit: AuditResult | None = None
+
+    @property
+    def extra_cases(self) -> int:
+        return sum(v for _, v in self.extra)
+
+
+# --------------------------------------------------------------------------------------------- the system
+
+
+def _country_of(location_code: str) -> str:
+    kind, _, rest = location_code.partition(":")
+    if kind == "county":
+        return "KE"
+    if kind == "country" and rest:
+        return rest
+    raise DisclosureError(f"a route ends at {location_code!r}, which is neither a county nor a country: the "
+                          "audit cannot link it to cases_by_destination_country")
+
+
+def _cell_rows(rows: Mapping[str, Sequence[Mapping[str, Any]]], table: str) -> list[tuple[Cell, int | None]]:
+    out = []
+    for r in rows.get(table, ()):
+        value_column = "cases_total" if table == "coverage" else "cases"
+        value = r[value_column]
+        withheld = value is None if table == "coverage" else bool(r["suppressed"])
+        if withheld != (value is None):
+            raise DisclosureError(f"{table}: a row is marked withheld and carries a count, or the reverse: {r}")
+        out.append((Cell(table, tuple("" if r[c] is None else str(r[c]) for c in KEYS[table])),
+                    None if withheld else int(value)))
+    return out
+
+
+@dataclass
+class _System:
+    """The attacker's unknowns and equations for one year.
+
+    Unknowns: one per route cell (the finest grain; every additive table except exploitation type is a sum of
+    routes), one per exploitation type, one per cell of a list table. Every published cell is a sum of
+    unknowns; a visible one is an equation, a withheld one an unknown sum at least 1.
+    """
+
+    n: int
+    cells: dict[Cell, list[int]]
+    values: dict[Cell, int | None]
+    links: list[tuple[list[int], list[int], str]]  # sum(a) - sum(b) == 0 when the str is "=", <= 0 for "<="
+    total: int | None
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lb = np.ones(self.n)
+        ub = np.full(self.n, float(self.total if self.total is not None else _UNBOUNDED))
+        for cell, idx in self.cells.items():
+            value = self.values[cell]
+            if len(idx) == 1 and value is not None:
+                lb[idx[0]] = ub[idx[0]] = value
+        return lb, ub
+
+    def matrices(self, withheld: set[Cell]) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, list[Cell | str]]:
+        """Rows: one equation per visible aggregate cell, then the links; with their names for explanations."""
+        data: list[float] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        lo: list[float] = []
+        hi: list[float] = []
+        names: list[Cell | str] = []
+        for cell in sorted(self.cells, key=lambda c: c.sort_key):
+            idx = self.cells[cell]
+            if cell in withheld or len(idx) == 1:  # single-unknown cells are bounds, not rows
+                continue
+            r = len(lo)
+            rows += [r] * len(idx)
+            cols += idx
+            data += [1.0] * len(idx)
+            lo.append(self.values[cell])
+            hi.append(self.values[cell])
+            names.append(cell)
+        for plus, minus, kind, in self.links:
+            r = len(lo)
+            rows += [r] * (len(plus) + len(minus))
+            cols += plus + minus
+            data += [1.0] * len(plus) + [-1.0] * len(minus)
+            lo.append(0.0 if kind == "=" else -np.inf)
+            hi.append(0.0)
+            names.append(kind)
+        a = sparse.csr_matrix((data, (rows, cols)), shape=(len(lo), self.n))
+        return a, np.array(lo, dtype=float), np.array(hi, dtype=float), names
+
+
+def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], withheld: set[Cell] | None = None) -> _System:
+    cells: dict[Cell, list[int]] = {}
+    values: dict[Cell, int | None] = {}
+    n = 0
+
+    def unknowns(table: str) -> list[tuple[Cell, int]]:
+        nonlocal n
+        out = []
+        for cell, value in _cell_rows(rows, table):
+            if withheld is not None and cell in withheld:
+                value = None
+            cells[cell] = [n]
+            values[cell] = value
+            out.append((cell, n))
+            n += 1
+        return out
+
+    routes = unknowns("cases_by_route")
+    by_origin: dict[str, list[int]] = defaultdict(list)
+    by_country: dict[str, list[int]] = defaultdict(list)
+    by_transit: dict[str, list[int]] = defaultdict(list)
+    for cell, i in routes:
+        origin, transit, destination = cell.key
+        by_origin[origin].append(i)
+        by_country[_country_of(destination)].append(i)
+        for place in sorted({p for p in transit.split(";") if p}):
+            by_transit[place].append(i)
+    all_routes = [i for _, i in routes]
+
+    def aggregate(table: str, members: Mapping[str, list[int]], code: Any = lambda key: key[0]) -> None:
+        for cell, value in _cell_rows(rows, table):
+            idx = members.get(code(cell.key))
+            if not idx:
+                raise DisclosureError(f"{cell} is published but no route of cases_by_route belongs to it: the "
+                                      "published tables do not fit together")
+            cells[cell] = idx
+            values[cell] = None if withheld is not None and cell in withheld else value
+
+    aggregate("cases_by_origin_county", by_origin, lambda key: f"county:{key[0]}")
+    province_of = {r["county_code"]: r["former_province"] for r in rows.get("cases_by_origin_county", ())}
+    by_province: dict[str, list[int]] = defaultdict(list)
+    for county, province in province_of.items():
+        by_province[province or ""] += by_origin.get(f"county:{county}", [])
+    aggregate("cases_by_province", by_province)
+    aggregate("cases_by_destination_country", by_country)
+    aggregate("cases_by_transit_point", by_transit)
+    coverage = _cell_rows(rows, "coverage")
+    total = None
+    for cell, value in coverage:
+        cells[cell] = all_routes
+        values[cell] = value
+        total = value
+    links: list[tuple[list[int], list[int], str]] = []
+    types = unknowns("cases_by_exploitation_type")
+    if types:
+        links.append(([i for _, i in types], all_routes, "="))
+    for table in LISTS_NOT_PER_ROUTE:
+        for _, i in unknowns(table):
+            links.append(([i], all_routes, "<="))
+    return _System(n, cells, values, links, total)
+
+
+# --------------------------------------------------------------------------------------------- the audit
+
+
+def _solve(system: _System, withheld: set[Cell], targets: Iterable[Cell], *, integer: bool,
+           explain: bool = False) -> dict[Cell, Interval]:
+    lb, ub = system.bounds()
+    for cell in withheld:
+        idx = system.cells[cell]
+        if len(idx) == 1:
+            lb[idx[0]], ub[idx[0]] = 1.0, float(system.total if system.total is not None else _UNBOUNDED)
+    a, lo, hi, names = system.matrices(withheld)
+    out: dict[Cell, Interval] = {}
+    for cell in targets:
+        c = np.zeros(system.n)
+        c[system.cells[cell]] = 1.0
+        ends = []
+        pins: list[str] = []
+        for sign in (1.0, -1.0):
+            if integer:
+                res = milp(sign * c, constraints=LinearConstraint(a, lo, hi) if a.shape[0] else None,
+                           integrality=np.ones(system.n), bounds=Bounds(lb, ub),
+                           options={"presolve": True, "mip_rel_gap": 0.0})
+            else:
+                res = linprog(sign * c, bounds=list(zip(lb, ub, strict=True)),
+                              method="highs", **_split(a, lo, hi))
+            if res.status == 2:
+                raise DisclosureError("the published tables contradict each other (no counts fit them all): "
+                                      "rebuild the reporting tables before publishing")
+            if res.status != 0 or res.x is None:
+                raise DisclosureError(f"the audit's solver stopped on {cell}: {res.message}")
+            value = sign * float(res.fun)
+            ends.append(value)
+            if explain:
+                pins += _pins(system, res, a, lo, hi, names, sign, c, lb, ub)
+        low = math.ceil(ends[0] - 1e-6)
+        high = math.floor(ends[1] + 1e-6)
+        out[cell] = Interval(cell, low, None if high >= _UNBOUNDED else high, tuple(dict.fromkeys(pins)))
+    return out
+
+
+def _split(a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> dict[str, Any]:
+    eq = np.flatnonzero(lo == hi)
+    ub = np.flatnonzero(lo != hi)
+    out: dict[str, Any] = {}
+    if eq.size:
+        out["A_eq"], out["b_eq"] = a[eq], hi[eq]
+    if ub.size:
+        out["A_ub"], out["b_ub"] = a[ub], hi[ub]
+    return out
+
+
+def _pins(system: _System, res: Any, a, lo, hi, names, sign, c, lb, ub) -> list[str]:
+    """The published cells whose equations hold the bound: the nonzero duals of the linear relaxation."""
+    lp = linprog(sign * c, bounds=list(zip(lb, ub, strict=True)), method="highs", **_split(a, lo, hi))
+    if lp.status != 0:
+        return []
+    eq = np.flatnonzero(lo == hi)
+    out = []
+    for j, dual in zip(eq, lp.eqlin.marginals, strict=True):
+        name = names[j]
+        if abs(dual) > 1e-9:
+            out.append(f"{name} = {int(hi[j])}" if isinstance(name, Cell) else "the additive tables' total")
+    # A visible single-unknown cell is a fixed bound; its reduced cost says whether it pins.
+    for cell, idx in system.cells.items():
+        if len(idx) == 1 and lb[idx[0]] == ub[idx[0]] and abs(lp.lower.marginals[idx[0]]) + \
+                abs(lp.upper.marginals[idx[0]]) > 1e-9:
+            out.append(f"{cell} = {int(lb[idx[0]])}")
+    return out
+
+
+def withheld_cells(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> set[Cell]:
+    return {cell for table in KEYS for cell, value in _cell_rows(rows, table) if value is None}
+
+
+def audit_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int, *, integer: bool = True,
+               explain: bool = True) -> AuditResult:
+    """The attacker's interval of every withheld cell of one year's published tables (`rows`: table -> rows
+    with the key columns, `cases`/`cases_total` and `suppressed`, as the pack reads them)."""
+    started = time.monotonic()
+    if k <= 1:
+        return AuditResult(year, k, (), 0.0)
+    system = _system(rows)
+    withheld = withheld_cells(rows)
+    order = sorted(withheld, key=lambda c: c.sort_key)
+    intervals = _solve(system, withheld, order, integer=integer)
+    if explain:
+        failing = [c for c in order if intervals[c].width() < k]
+        intervals.update(_solve(system, withheld, failing, integer=integer, explain=True))
+    return AuditResult(year, k, tuple(intervals[c] for c in order), time.monotonic() - started)
+
+
+# --------------------------------------------------------------------------------------------- protection
+
+
+def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int) -> Protection:
+    """Withhold extra cells of one year until the audit passes; returns them (their values, for the tally).
+
+    Deterministic: cells are visited in table order, and among the published cells whose equations pin a
+    failing cell (nonzero duals), the smallest is withheld first (ties: table order, then key), kept only
+    if it widens the failing interval. The linear relaxation steers; the integer audit decides.
+    """
+    out = Protection(year)
+    if k <= 1:
+        out.audit = AuditResult(year, k, ())
+        return out
+    system = _system(rows)
+    withheld = withheld_cells(rows)
+    for _ in range(MAX_ROUNDS):
+        order = sorted(withheld, key=lambda c: c.sort_key)
+        intervals = _solve(system, withheld, order, integer=True)
+        failing = [c for c in order if intervals[c].width() < k]
+        if not failing:
+            out.audit = AuditResult(year, k, tuple(intervals[c] for c in order))
+            return out
+        for target in failing:
+            current = _solve(system, withheld, [target], integer=True, explain=True)[target]
+            if current.width() >= k:
+                continue
+            candidates = _candidates(system, withheld, current)
+            chosen = None
+            for cand in candidates:
+                trial = _solve(system, withheld | {cand}, [target], integer=True)[target]
+                if trial.width() > current.width():
+                    chosen = cand
+                    break
+            if chosen is None and candidates:
+                # No single cell widens it (another table re-derives the one withheld): withhold the smallest
+                # pinning cell anyway; the next round finds that cell pinned and withholds its partner.
+                chosen = candidates[0]
+            if chosen is None:
+                raise DisclosureError(f"{year}: no published cell is linked to {current.describe()}; the year "
+                                      "cannot be published in this shape")
+            out.extra.append((chosen, int(system.values[chosen])))  # type: ignore[arg-type]
+            withheld.add(chosen)
+    raise DisclosureError(f"{year}: joint suppression did not settle within {MAX_ROUNDS} rounds")
+
+
+def _candidates(system: _System, withheld: set[Cell], interval: Interval) -> list[Cell]:
+    """Published cells that can be withheld, pinning ones first, each group smallest first."""
+    pinning = {p.split(" = ")[0] for p in interval.pinned_by}
+    target = set(system.cells[interval.cell])
+    linked = []
+    for cell, idx in system.cells.items():
+        if cell in withheld or cell.table not in WITHHOLDABLE or system.values[cell] is None:
+            continue
+        if str(cell) in pinning or target & set(idx):
+            linked.append(cell)
+    return sorted(linked, key=lambda c: (str(c) not in pinning, system.values[c], c.sort_key))
+
+
+# --------------------------------------------------------------------------------------------- the database
+
+
+def read_years(conn: Any, schema: str) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """Every year's published rows of the reporting tables in `schema`, as the pack reads them."""
+    years: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {t: [] for t in KEYS})
+    for table, key in KEYS.items():
+        value = ["cases_total"] if table == "coverage" else ["cases", "suppressed"]
+        columns = ["report_year", *key, *value, *(["former_province"] if table == "cases_by_origin_county" else [])]
+        query = sql.SQL("select {} from {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(schema, table))
+        for row in conn.execute(query):
+            record = dict(zip(columns, row, strict=True))
+            years[int(record.pop("report_year"))][table].append(record)
+    return dict(sorted(years.items()))
+
+
+def protect_schema(conn: Any, schema: str, k: int) -> list[Protection]:
+    """Joint suppression on every year of `schema`, written back (cases null, suppressed true)."""
+    done = []
+    for year, rows in read_years(conn, schema).items():
+        protection = protect_year(rows, year, k)
+        for cell, _ in protection.extra:
+            key = KEYS[cell.table]
+            where = sql.SQL(" and ").join(
+                sql.SQL("{}::text = %s").format(sql.Identifier(c)) for c in ("report_year", *key))
+            conn.execute(
+                sql.SQL("update {} set cases = null, suppressed = true where ").format(
+                    sql.Identifier(schema, cell.table)) + where,
+                (str(year), *cell.key),
+            )
+        done.append(protection)
+    return done
+
+
+def audit_schema(conn: Any, schema: str, k: int) -> list[AuditResult]:
+    return [audit_year(rows, year, k) for year, rows in read_years(conn, schema).items()]
+
+
+__all__ = ["KEYS", "AuditResult", "Cell", "DisclosureError", "Interval", "Protection", "audit_schema",
+           "audit_year", "protect_schema", "protect_year", "read_years", "withheld_cells"]
