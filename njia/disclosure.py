@@ -53,6 +53,8 @@ LISTS_NOT_PER_ROUTE = ("cases_by_carrier", "cases_by_recruitment_method", "cases
 # small, by dbt), and the list tables link to nothing but it.
 WITHHOLDABLE = ("cases_by_route", "cases_by_origin_county", "cases_by_province", "cases_by_destination_country",
                 "cases_by_transit_point", "cases_by_exploitation_type")
+# In the "other routes" shape, the route table's line for an origin's unlisted routes has this destination.
+OTHER_ROUTES = "other"
 _TABLE_ORDER = {name: i for i, name in enumerate(KEYS)}
 _UNBOUNDED = 10**7  # a variable's upper bound when the year's total is withheld; a hi this large means "none"
 MAX_ROUNDS = 200  # joint suppression adds at least one cell a round; a bounded loop whatever the input
@@ -170,13 +172,20 @@ class _System:
     values: dict[Cell, int | None]
     links: list[tuple[list[int], list[int], str]]  # sum(a) - sum(b) == 0 when the str is "=", <= 0 for "<="
     total: int | None
+    zero_ok: set[int] = field(default_factory=set)
+    floors: dict[int, int] = field(default_factory=dict)
 
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+    def bounds(self, withheld: set[Cell]) -> tuple[np.ndarray, np.ndarray]:
+        """Every unknown is a cell of at least 1 (a share of a remainder may be 0), at most the total; a
+        published cell of one unknown fixes it, whichever table published it."""
         lb = np.ones(self.n)
+        lb[sorted(self.zero_ok)] = 0.0
+        for i, floor in self.floors.items():
+            lb[i] = floor
         ub = np.full(self.n, float(self.total if self.total is not None else _UNBOUNDED))
         for cell, idx in self.cells.items():
             value = self.values[cell]
-            if len(idx) == 1 and value is not None:
+            if len(idx) == 1 and value is not None and cell not in withheld:
                 lb[idx[0]] = ub[idx[0]] = value
         return lb, ub
 
@@ -211,7 +220,7 @@ class _System:
         return a, np.array(lo, dtype=float), np.array(hi, dtype=float), names
 
 
-def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], withheld: set[Cell] | None = None) -> _System:
+def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], route_floor: int) -> _System:
     cells: dict[Cell, list[int]] = {}
     values: dict[Cell, int | None] = {}
     n = 0
@@ -220,8 +229,6 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], withheld: set[Cell]
         nonlocal n
         out = []
         for cell, value in _cell_rows(rows, table):
-            if withheld is not None and cell in withheld:
-                value = None
             cells[cell] = [n]
             values[cell] = value
             out.append((cell, n))
@@ -232,13 +239,39 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], withheld: set[Cell]
     by_origin: dict[str, list[int]] = defaultdict(list)
     by_country: dict[str, list[int]] = defaultdict(list)
     by_transit: dict[str, list[int]] = defaultdict(list)
+    remainders: list[int] = []
+    floors: dict[int, int] = {}
     for cell, i in routes:
         origin, transit, destination = cell.key
         by_origin[origin].append(i)
+        if destination == OTHER_ROUTES:
+            remainders.append(i)
+            continue
+        floors[i] = route_floor  # a listed route has at least k cases, withheld or not: the attacker knows it
         by_country[_country_of(destination)].append(i)
         for place in sorted({p for p in transit.split(";") if p}):
             by_transit[place].append(i)
     all_routes = [i for _, i in routes]
+    links: list[tuple[list[int], list[int], str]] = []
+    zero_ok: set[int] = set()
+    if remainders:
+        # The "other routes" shape: an origin's remaining routes are not listed, so the attacker knows their
+        # cases (one unknown per origin) but not where they went or passed. What still holds: each origin's
+        # remainder splits over the published destination countries (shares >= 0), and the remainders' cases
+        # through a transit point lie between 0 and all the remainders' cases (a route may pass any points).
+        countries = [r["country_code"] for r in rows.get("cases_by_destination_country", ())]
+        for i in remainders:
+            shares = list(range(n, n + len(countries)))
+            n += len(countries)
+            zero_ok.update(shares)
+            links.append(([i], shares, "="))
+            for country, share in zip(countries, shares, strict=True):
+                by_country[country].append(share)
+        for transit in sorted({r["transit_code"] for r in rows.get("cases_by_transit_point", ())}):
+            by_transit[transit].append(n)
+            zero_ok.add(n)
+            links.append(([n], remainders, "<="))
+            n += 1
 
     def aggregate(table: str, members: Mapping[str, list[int]], code: Any = lambda key: key[0]) -> None:
         for cell, value in _cell_rows(rows, table):
@@ -247,7 +280,7 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], withheld: set[Cell]
                 raise DisclosureError(f"{cell} is published but no route of cases_by_route belongs to it: the "
                                       "published tables do not fit together")
             cells[cell] = idx
-            values[cell] = None if withheld is not None and cell in withheld else value
+            values[cell] = value
 
     aggregate("cases_by_origin_county", by_origin, lambda key: f"county:{key[0]}")
     province_of = {r["county_code"]: r["former_province"] for r in rows.get("cases_by_origin_county", ())}
@@ -263,14 +296,13 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], withheld: set[Cell]
         cells[cell] = all_routes
         values[cell] = value
         total = value
-    links: list[tuple[list[int], list[int], str]] = []
     types = unknowns("cases_by_exploitation_type")
     if types:
         links.append(([i for _, i in types], all_routes, "="))
     for table in LISTS_NOT_PER_ROUTE:
         for _, i in unknowns(table):
             links.append(([i], all_routes, "<="))
-    return _System(n, cells, values, links, total)
+    return _System(n, cells, values, links, total, zero_ok, floors)
 
 
 # --------------------------------------------------------------------------------------------- the audit
@@ -278,11 +310,7 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], withheld: set[Cell]
 
 def _solve(system: _System, withheld: set[Cell], targets: Iterable[Cell], *, integer: bool,
            explain: bool = False) -> dict[Cell, Interval]:
-    lb, ub = system.bounds()
-    for cell in withheld:
-        idx = system.cells[cell]
-        if len(idx) == 1:
-            lb[idx[0]], ub[idx[0]] = 1.0, float(system.total if system.total is not None else _UNBOUNDED)
+    lb, ub = system.bounds(withheld)
     a, lo, hi, names = system.matrices(withheld)
     out: dict[Cell, Interval] = {}
     for cell in targets:
@@ -306,7 +334,7 @@ def _solve(system: _System, withheld: set[Cell], targets: Iterable[Cell], *, int
             value = sign * float(res.fun)
             ends.append(value)
             if explain:
-                pins += _pins(system, res, a, lo, hi, names, sign, c, lb, ub)
+                pins += _pins(system, withheld, a, lo, hi, names, sign, c, lb, ub)
         low = math.ceil(ends[0] - 1e-6)
         high = math.floor(ends[1] + 1e-6)
         out[cell] = Interval(cell, low, None if high >= _UNBOUNDED else high, tuple(dict.fromkeys(pins)))
@@ -324,7 +352,7 @@ def _split(a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> dict[str, An
     return out
 
 
-def _pins(system: _System, res: Any, a, lo, hi, names, sign, c, lb, ub) -> list[str]:
+def _pins(system: _System, withheld: set[Cell], a, lo, hi, names, sign, c, lb, ub) -> list[str]:
     """The published cells whose equations hold the bound: the nonzero duals of the linear relaxation."""
     lp = linprog(sign * c, bounds=list(zip(lb, ub, strict=True)), method="highs", **_split(a, lo, hi))
     if lp.status != 0:
@@ -337,7 +365,7 @@ def _pins(system: _System, res: Any, a, lo, hi, names, sign, c, lb, ub) -> list[
             out.append(f"{name} = {int(hi[j])}" if isinstance(name, Cell) else "the additive tables' total")
     # A visible single-unknown cell is a fixed bound; its reduced cost says whether it pins.
     for cell, idx in system.cells.items():
-        if len(idx) == 1 and lb[idx[0]] == ub[idx[0]] and abs(lp.lower.marginals[idx[0]]) + \
+        if cell not in withheld and len(idx) == 1 and lb[idx[0]] == ub[idx[0]] and abs(lp.lower.marginals[idx[0]]) + \
                 abs(lp.upper.marginals[idx[0]]) > 1e-9:
             out.append(f"{cell} = {int(lb[idx[0]])}")
     return out
@@ -348,13 +376,17 @@ def withheld_cells(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> set[Cell]
 
 
 def audit_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int, *, integer: bool = True,
-               explain: bool = True) -> AuditResult:
+               explain: bool = True, route_floor: int | None = None) -> AuditResult:
     """The attacker's interval of every withheld cell of one year's published tables (`rows`: table -> rows
-    with the key columns, `cases`/`cases_total` and `suppressed`, as the pack reads them)."""
+    with the key columns, `cases`/`cases_total` and `suppressed`, as the pack reads them).
+
+    `route_floor`: the fewest cases a listed route has (None: k, as cases_by_route lists only routes of at
+    least k cases and puts the rest in one line per origin; 1 audits a table that lists every route).
+    """
     started = time.monotonic()
     if k <= 1:
         return AuditResult(year, k, (), 0.0)
-    system = _system(rows)
+    system = _system(rows, k if route_floor is None else route_floor)
     withheld = withheld_cells(rows)
     order = sorted(withheld, key=lambda c: c.sort_key)
     intervals = _solve(system, withheld, order, integer=integer)
@@ -367,7 +399,8 @@ def audit_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: in
 # --------------------------------------------------------------------------------------------- protection
 
 
-def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int) -> Protection:
+def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int, *,
+                 route_floor: int | None = None) -> Protection:
     """Withhold extra cells of one year until the audit passes; returns them (their values, for the tally).
 
     Deterministic: cells are visited in table order, and among the published cells whose equations pin a
@@ -378,7 +411,7 @@ def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: 
     if k <= 1:
         out.audit = AuditResult(year, k, ())
         return out
-    system = _system(rows)
+    system = _system(rows, k if route_floor is None else route_floor)
     withheld = withheld_cells(rows)
     for _ in range(MAX_ROUNDS):
         order = sorted(withheld, key=lambda c: c.sort_key)

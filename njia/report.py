@@ -103,8 +103,10 @@ TEXT: dict[str, dict[str, str]] = {
                    "where they were taken. Band width is the number of cases.",
                    "Njia {n} kubwa zaidi: walikoajiriwa watu, walikopitia na walikopelekwa. Upana wa "
                    "mkondo ni idadi ya visa."),
-    "routes_withheld": _t("{n} further routes have withheld counts and are not drawn.",
-                          "Njia nyingine {n} zina idadi zilizozuiliwa na hazijachorwa."),
+    "routes_withheld": _t("{n} further lines of the route table are withheld or group the routes of one origin "
+                          "with fewer than {k} cases each (\u201cother routes\u201d); they are not drawn.",
+                          "Mistari mingine {n} ya jedwali la njia imezuiliwa au inaunganisha njia za asili moja "
+                          "zenye visa chini ya {k} kila moja (\u201cnjia nyingine\u201d); haijachorwa."),
     "routes_more": _t("{n} further published routes are listed in the table at the end.",
                       "Njia nyingine {n} zilizochapishwa zimeorodheshwa katika jedwali mwishoni."),
     "origin_h": _t("Where people came from and where they were taken",
@@ -153,13 +155,18 @@ TEXT: dict[str, dict[str, str]] = {
         "(\u201cvisa kwenye njia zinazohusisha X\u201d): jedwali hizi hazijumliki kufikia jumla."),
     "suppression_h": _t("Small numbers are withheld", "Idadi ndogo zimezuiliwa"),
     "suppression": _t(
-        "To protect the people behind the figures, every count from 1 to {km1} is withheld (k = {k}), and so is a "
-        "second count wherever a withheld one could be worked out from a total. Withheld counts are shown as "
-        "\u201cwithheld\u201d (an empty cell in the CSV and Excel files), never as zero.",
+        "To protect the people behind the figures, every count from 1 to {km1} is withheld (k = {k}), and so are "
+        "further counts wherever a withheld one could be worked out, to within {k}, from all the tables of the "
+        "year together. Routes with fewer than {k} cases are not listed one by one: each origin's are one line, "
+        "\u201cother routes\u201d. Before publication an audit solves every table of the year, as an attacker "
+        "would, and checks this. Withheld counts are shown as \u201cwithheld\u201d (an empty cell in the CSV and "
+        "Excel files), never as zero.",
         "Ili kulinda watu walio nyuma ya takwimu hizi, kila idadi kutoka 1 hadi {km1} imezuiliwa (k = {k}), pamoja "
-        "na idadi ya pili pale ambapo idadi iliyozuiliwa ingeweza kukokotolewa kutoka kwa jumla. Idadi "
-        "zilizozuiliwa zinaonyeshwa kama \u201cimezuiliwa\u201d (kisanduku tupu katika mafaili ya CSV na Excel), "
-        "kamwe si sifuri."),
+        "na idadi nyingine pale ambapo idadi iliyozuiliwa ingeweza kukokotolewa, hadi ndani ya {k}, kutoka kwa "
+        "jedwali zote za mwaka pamoja. Njia zenye visa chini ya {k} haziorodheshwi moja moja: za kila asili ni "
+        "mstari mmoja, \u201cnjia nyingine\u201d. Kabla ya kuchapishwa, ukaguzi hutatua kila jedwali la mwaka, "
+        "kama mshambulizi angefanya, na kuthibitisha hili. Idadi zilizozuiliwa zinaonyeshwa kama "
+        "\u201cimezuiliwa\u201d (kisanduku tupu katika mafaili ya CSV na Excel), kamwe si sifuri."),
     "suppression_off": _t("Suppression is off (k = 1): every count is shown.",
                           "Uzuiaji umezimwa (k = 1): kila idadi inaonyeshwa."),
     "internal": _t("INTERNAL: computed with k = {k}, not the published threshold k = {kp}. Do not publish.",
@@ -508,8 +515,12 @@ def _bars(data: PackData, table: Table, *, top: int | None = None, colours: dict
 
 
 def _flows(data: PackData) -> tuple[list[charts.Flow], int, int]:
+    from njia.disclosure import OTHER_ROUTES
+
     flows = []
-    published = [r for r in data.rows["cases_by_route"] if not r["suppressed"]]
+    # An origin's "other routes" line has no path to draw.
+    published = [r for r in data.rows["cases_by_route"]
+                 if not r["suppressed"] and r["destination_code"] != OTHER_ROUTES]
     withheld = len(data.rows["cases_by_route"]) - len(published)
     for r in published[:TOP_ROUTES]:
         transit = [c for c in (r["transit_codes"] or "").split(";") if c]
