@@ -11,6 +11,10 @@
     min_cell:     k; defaults to njia_min_cell().
 
     Returns a select of every column of `cells` plus `cases` (null when withheld) and `suppressed`.
+
+    Cells that can be worked out only by combining several tables (a route from a county's total, a transit
+    point's) are withheld afterwards, across all reporting tables of a year, by njia.disclosure, called by
+    njia.transform between this build and publication; its audit is the gate (docs/withheld-figures.md).
 -#}
 {% macro suppress_small_cells(cells, tie_breakers, groups=[], min_cell=none) -%}
     {%- set k = min_cell if min_cell is not none else njia_min_cell() -%}
