@@ -182,7 +182,8 @@ class _System:
         lb[sorted(self.zero_ok)] = 0.0
         for i, floor in self.floors.items():
             lb[i] = floor
-        ub = np.full(self.n, float(self.total if self.total is not None else _UNBOUNDED))
+        total = None if Cell("coverage", ()) in withheld else self.total
+        ub = np.full(self.n, float(total if total is not None else _UNBOUNDED))
         for cell, idx in self.cells.items():
             value = self.values[cell]
             if len(idx) == 1 and value is not None and cell not in withheld:
@@ -453,6 +454,11 @@ def _candidates(system: _System, withheld: set[Cell], interval: Interval) -> lis
             continue
         if str(cell) in pinning or target & set(idx):
             linked.append(cell)
+    if not linked:
+        # Nothing else left to withhold (a year of very few cases): the year's total goes, as a last resort.
+        total = Cell("coverage", ())
+        if total in system.cells and total not in withheld and system.values[total] is not None:
+            return [total]
     return sorted(linked, key=lambda c: (str(c) not in pinning, system.values[c], c.sort_key))
 
 
@@ -482,9 +488,9 @@ def protect_schema(conn: Any, schema: str, k: int) -> list[Protection]:
             key = KEYS[cell.table]
             where = sql.SQL(" and ").join(
                 sql.SQL("{}::text = %s").format(sql.Identifier(c)) for c in ("report_year", *key))
+            withhold = "cases_total = null" if cell.table == "coverage" else "cases = null, suppressed = true"
             conn.execute(
-                sql.SQL("update {} set cases = null, suppressed = true where ").format(
-                    sql.Identifier(schema, cell.table)) + where,
+                sql.SQL("update {} set " + withhold + " where ").format(sql.Identifier(schema, cell.table)) + where,
                 (str(year), *cell.key),
             )
         done.append(protection)

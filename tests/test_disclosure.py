@@ -111,9 +111,9 @@ def withhold(tables: dict[str, list[dict]], cells) -> dict[str, list[dict]]:
     out = {}
     for table, rows in tables.items():
         key = disclosure.KEYS[table]
+        hidden = {"cases_total": None} if table == "coverage" else {"cases": None, "suppressed": True}
         out[table] = [
-            {**r, "cases": None, "suppressed": True} if Cell(table, tuple(str(r[c]) for c in key)) in cells else r
-            for r in rows
+            {**r, **hidden} if Cell(table, tuple(str(r[c]) for c in key)) in cells else r for r in rows
         ]
     return out
 
@@ -198,6 +198,18 @@ def test_joint_suppression_is_deterministic_and_only_withholds_published_cells()
     assert first.extra == again.extra and first.extra
     for cell, value in first.extra:
         assert cell.table in disclosure.WITHHOLDABLE and value >= K  # further cells are never small ones
+
+
+def test_a_year_of_very_few_cases_is_protected_down_to_its_total() -> None:
+    rows = [R("county:020", "", "county:022", 6), R("county:020", "airport:NBO", "country:OM", 3),
+            R("county:047", "", "county:022", 3)]
+    tables = publish(rows)
+    assert tables["coverage"] == [{"cases_total": 12}]  # every other cell is small: each lies in [1, 11]
+    assert not disclosure.audit_year(tables, 2025, K).ok
+    protection = disclosure.protect_year(tables, 2025, K)
+    final = withhold(tables, [c for c, _ in protection.extra])
+    assert disclosure.audit_year(final, 2025, K).ok
+    assert final["coverage"] == [{"cases_total": None}]  # nothing else could widen the intervals
 
 
 def test_k_of_one_withholds_nothing_and_passes() -> None:

@@ -358,7 +358,8 @@ def with_joint_suppression(tables: dict[str, set[tuple]], k: int) -> dict[str, s
         for row in rows:
             record = dict(zip(columns[name], row, strict=True))
             if (name, (record["report_year"], *(str(record[c]) for c in key))) in extra:
-                record = {**record, "cases": None, "suppressed": True}
+                hidden = {"cases_total": None} if name == "coverage" else {"cases": None, "suppressed": True}
+                record = {**record, **hidden}
             out[name].add(tuple(record[c] for c in columns[name]))
     return out
 
