@@ -58,6 +58,8 @@ OTHER_ROUTES = "other"
 _TABLE_ORDER = {name: i for i, name in enumerate(KEYS)}
 _UNBOUNDED = 10**7  # a variable's upper bound when the year's total is withheld; a hi this large means "none"
 MAX_ROUNDS = 200  # joint suppression adds at least one cell a round; a bounded loop whatever the input
+# One integer program's time limit: a solve that does not finish stops the audit, and nothing is published.
+SOLVE_SECONDS = 30.0
 
 
 class DisclosureError(RuntimeError):
@@ -323,7 +325,7 @@ def _solve(system: _System, withheld: set[Cell], targets: Iterable[Cell], *, int
             if integer:
                 res = milp(sign * c, constraints=LinearConstraint(a, lo, hi) if a.shape[0] else None,
                            integrality=np.ones(system.n), bounds=Bounds(lb, ub),
-                           options={"presolve": True, "mip_rel_gap": 0.0})
+                           options={"presolve": True, "mip_rel_gap": 0.0, "time_limit": SOLVE_SECONDS})
             else:
                 res = linprog(sign * c, bounds=list(zip(lb, ub, strict=True)),
                               method="highs", **_split(a, lo, hi))
