@@ -5,6 +5,7 @@ outside it may not be cited: their content lives in docs/ (contract, interfaces,
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,18 +78,19 @@ def headings(path: Path) -> Headings:
 
 
 def text_files(root: Path) -> list[Path]:
+    """The project's text files, without descending into virtualenvs, git's store or build output."""
     found = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in SKIPPED_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
-            continue
-        if not path.is_file() or rel.as_posix() in SKIPPED_FILES:
-            continue
-        if path.suffix not in TEXT_SUFFIXES and path.name not in TEXT_NAMES:
-            continue
-        if path.stat().st_size > MAX_BYTES:
-            continue
-        found.append(path)
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.relative_to(root).as_posix() in SKIPPED_FILES:
+                continue
+            if path.suffix not in TEXT_SUFFIXES and name not in TEXT_NAMES:
+                continue
+            if not path.is_file() or path.stat().st_size > MAX_BYTES:
+                continue
+            found.append(path)
     return found
 
 
