@@ -24,6 +24,7 @@ TEXT_NAMES = frozenset("Makefile Dockerfile run .airflowignore .gitignore".split
 # broken on purpose.
 SKIPPED_FILES = frozenset({"docs/.reference-map.tsv", "tests/test_doc_references.py"})
 MAX_BYTES = 2_000_000
+MAX_RANGE = 50  # sections a `§a-b` range may name in between (a typo must not cost a million checks)
 
 # Written so that this file does not cite them itself.
 _OUTSIDE = ("CONTRACT", "INTERFACES", "STACK-NOTES", "ARCHITECTURE", "STYLE")
@@ -31,7 +32,8 @@ OUTSIDE_SPEC = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in _OUTSIDE) + 
 
 _NUMBER = r"\d+(?:\.\d+)*"
 DOC_REFERENCE = re.compile(
-    r"(?<![\w-])docs/(?P<file>[\w.-]+(?:/[\w.-]+)*\.md)"
+    # After the start of a line, a space, punctuation or `../`: not inside a URL or another folder's path.
+    r"(?:^|(?<=[\s(\[<`\"',:;=*])|(?<=\.\./))docs/(?P<file>[\w.-]+(?:/[\w.-]+)*\.md)"
     r"(?:#(?P<anchor>[\w-]+))?"
     r"(?P<sections>\s*§\s*" + _NUMBER + r"(?:\s*(?:,|and|&)\s*§\s*" + _NUMBER + r"|\s*[-–]\s*§?\s*" + _NUMBER + r")*)?"
 )
@@ -110,7 +112,8 @@ def _sections(text: str | None) -> list[str]:
     for i, part in enumerate(parts):
         numbers = SECTION_NUMBER.findall(part)
         if i > 0 and numbers and "." not in numbers[0] and out and "." not in out[-1]:
-            out.extend(str(n) for n in range(int(out[-1]) + 1, int(numbers[0])))  # the range between
+            start, end = int(out[-1]) + 1, int(numbers[0])
+            out.extend(str(n) for n in range(start, min(end, start + MAX_RANGE)))  # the range between
         out.extend(numbers)
     return out
 
@@ -265,6 +268,16 @@ def test_checker_accepts_what_exists(tree: Path) -> None:
 def test_checker_finds_a_broken_reference(tree: Path, text: str, problem: str) -> None:
     problems = _code(tree, text)
     assert len(problems) == 1 and problem in problems[0] and problems[0].startswith("mod.py:1:"), problems
+
+
+def test_checker_ignores_urls_and_other_folders(tree: Path) -> None:
+    assert _code(tree, "# https://example.org/docs/missing.md bench/docs/missing.md mydocs/missing.md\n") == []
+    assert len(_code(tree, "# see ../docs/missing.md\n")) == 1
+
+
+def test_checker_bounds_a_section_range(tree: Path) -> None:
+    assert _sections("§1-999999999") == ["1", *map(str, range(2, 2 + MAX_RANGE)), "999999999"]
+    assert "no section 999999999" in _code(tree, "# docs/guide.md §1-999999999\n")[-1]
 
 
 def test_checker_follows_markdown_links(tree: Path) -> None:
