@@ -158,6 +158,8 @@ def _sniff_delimiter(sample: str) -> str:
     when that is something else (never a silent default)."""
     cut = max(sample.rfind("\n"), sample.rfind("\r"))
     sample = sample[: cut + 1] if cut > 0 else sample
+    if not sample.strip():
+        return ","  # no cells at all: the header checks say the file is empty
     # Most files are unambiguous: exactly one delimiter gives a regular table. Only the others need a closer
     # look (clevercsv's detection costs about 0.09 s a file, most of a small file's reading).
     fitting = [d for d in _DELIMITERS if _consistent(sample, d)]
