@@ -94,7 +94,7 @@ def misfits(numbers: list[int], rows: list[list[str]], hm: HeaderMap, named: int
         beyond = [c for c in cells[named:] if c.strip()]
         if beyond or size == width + 1:
             text = row_text(cells, hm, named, delimiter)
-            found[number] = ("extra_cells", f"{text} || {_joined(beyond, delimiter)}" if beyond else text)
+            found[number] = ("extra_cells", f"{text} || {_joined(beyond, delimiter)[:_SHOWN_ROW]}" if beyond else text)
         elif size == width - 1:
             found[number] = ("missing_cells", row_text(cells, hm, named, delimiter))
     return found

@@ -110,6 +110,7 @@ _HOW_TO_EXPORT = (
     ".xlsx chenyewe); katika LibreOffice chagua 'Text CSV' chenye kitenganishi ',' na alama ya maandishi '\"'.",
 )
 _HEADER_SEARCH = 10  # non-blank rows looked at for the header (a title or notes may stand above it)
+_HEADER_CELLS = 1000  # cells of a row looked at for column names (a hostile row may hold millions)
 _WIDTH_ROWS = 200  # data rows that tell the width rows of this file have
 
 
@@ -142,7 +143,7 @@ def _consistent(sample: str, delimiter: str, **dialect: object) -> bool:
 
 def _named_cells(cells: list[str]) -> int:
     """How many cells are column names of the contract (English or Swahili, in any spelling it accepts)."""
-    return sum(normalise_header(c) in HEADER_ALIASES for c in cells)
+    return sum(normalise_header(c) in HEADER_ALIASES for c in cells[:_HEADER_CELLS])
 
 
 def _header_names(sample: str, delimiter: str) -> int:
@@ -158,8 +159,8 @@ def _sniff_delimiter(sample: str) -> str:
     when that is something else (never a silent default)."""
     cut = max(sample.rfind("\n"), sample.rfind("\r"))
     sample = sample[: cut + 1] if cut > 0 else sample
-    if not sample.strip():
-        return ","  # no cells at all: the header checks say the file is empty
+    if not sample.strip() or not any(d in sample for d in (*_DELIMITERS, *_FOREIGN)):
+        return ","  # no delimiter at all: one column whatever the delimiter (the header checks say what is missing)
     # Most files are unambiguous: exactly one delimiter gives a regular table. Only the others need a closer
     # look (clevercsv's detection costs about 0.09 s a file, most of a small file's reading).
     fitting = [d for d in _DELIMITERS if _consistent(sample, d)]
@@ -244,8 +245,12 @@ def _records(fh: Iterator[str], delimiter: str, malformed: set[int]) -> Iterator
             return
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
-                raise UnreadableFile(f"a cell is larger than {csv.field_size_limit() >> 20} MB",
-                                     f"kisanduku ni kikubwa kuliko MB {csv.field_size_limit() >> 20}") from exc
+                mb = csv.field_size_limit() >> 20
+                raise UnreadableFile(
+                    f"a cell from row {number + 1} on is larger than {mb} MB: a double quote that opens a cell "
+                    f"there is probably never closed",
+                    f"kisanduku kuanzia safu {number + 1} ni kikubwa kuliko MB {mb}: huenda alama ya nukuu "
+                    f"inayofungua kisanduku hapo haifungwi") from exc
             lines = kept[:]
             kept.clear()
             if not lines:  # pragma: no cover - an error is always raised on a line read
@@ -284,13 +289,16 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, list[st
 
 
 def _row_width(header: list[str], rows: list[tuple[int, list[str]]]) -> int:
-    """Cells a row of this file has: what more than half of the first data rows (two at least) have, else the
-    header's. A tool that ends every line with one delimiter more (or fewer) than the header's is not broken;
-    a row that differs from the others is."""
+    """Cells a row of this file has: the header's, unless more than half of the first data rows (two at least)
+    have one width that still covers every named header cell. A tool that ends every line with a delimiter
+    more than the header's (or the header with fewer than its lines) is not broken; a row unlike the others
+    is. Rows narrower than the named header never set the width: they are short rows, or the header names a
+    column too many."""
+    named = max((i + 1 for i, h in enumerate(header) if h.strip()), default=0)
     widths = Counter(len(cells) for _, cells in rows if any(c.strip() for c in cells))
     if widths:
         width, count = widths.most_common(1)[0]
-        if count >= 2 and count * 2 > sum(widths.values()):
+        if count >= 2 and count * 2 > sum(widths.values()) and width >= named:
             return width
     return len(header)
 
@@ -313,6 +321,13 @@ def _open_csv(path: Path) -> Iterator[Table]:
         malformed: set[int] = set()
         records = _records(fh, delimiter, malformed)
         header_row, header, after = _find_header(records)
+        if header_row in malformed:
+            raise UnreadableFile(
+                f"a double quote in the header (row {header_row}) does not pair up, so its column names run "
+                f"together: remove the quote, or write the name in double quotes with each quote inside it twice",
+                f"alama ya nukuu katika kichwa (safu {header_row}) haina jozi yake, kwa hiyo majina ya safu wima "
+                f"yanaungana: ondoa nukuu hiyo, au andika jina ndani ya alama za nukuu na kila nukuu ndani yake mara "
+                f"mbili")
         ahead = after + list(itertools.islice(records, _WIDTH_ROWS))
         yield Table(header, header_row, itertools.chain(ahead, records), f"csv {encoding} {delimiter!r}",
                     delimiter=delimiter, width=_row_width(header, ahead), malformed=malformed)

@@ -34,7 +34,7 @@ from ingest_helpers import (
 from ingest import validate
 from ingest.pipeline import FileOutcome, _frame, ingest
 from ingest.prepare import cells_by_column, map_header, misfits, named_width, normalise_columns, normalise_row
-from ingest.readers import UnreadableFile, open_table
+from ingest.readers import UnreadableFile, _sniff_delimiter, open_table
 from njia.settings import Settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*GX Core 2.0:DeprecationWarning")
@@ -154,6 +154,12 @@ CASES: list[Case] = [
          "rejected", "unreadable_file", detail=("row 5 is the header of another table",),
          detail_sw=("safu 5",)),
     Case("header-really-missing", text([cells(A), cells(C)]), "rejected", "missing_columns"),
+    # A stray quote in the header would run its names together (and swallow rows): the file is refused.
+    Case("stray-quote-in-header", text([HEAD, cells(A), cells(C)]).replace(b",origin_county", b',"origin_county', 1),
+         "rejected", "unreadable_file", detail=("header (row 1)",), detail_sw=("kichwa (safu 1)",)),
+    # One delimiter too many in the header: every row is one cell short of it, and none is mapped by position.
+    Case("extra-delimiter-in-header", text([[HEAD[0], "", *HEAD[1:]], cells(A), cells(C), cells(D)]),
+         "rejected", "too_many_invalid_rows", problems=[(r, None, "missing_cells") for r in (2, 3, 4)]),
 ]
 
 
@@ -203,6 +209,20 @@ def test_named_case(c: Case, shared: Settings, tmp_path: Path) -> None:
         feedback = next(p for p in o.feedback_files if p.endswith(".csv"))
         assert c.detail_sw[0] in Path(feedback).read_text(encoding="utf-8-sig")
 
+
+
+def test_no_silent_default_delimiter() -> None:
+    """The old reader fell back to `,` when no contract delimiter fitted; now the file is refused, naming
+    what it seems to use, or the delimiter is found from the header's names."""
+    pipe = text([HEAD, cells(A), cells(C)], delimiter="|").decode()
+    with pytest.raises(UnreadableFile, match=r"vertical bars") as refused:
+        _sniff_delimiter(pipe)
+    assert "mistari wima" in (refused.value.sw or "")
+    ragged = text([["Ripoti ya njia"], HEAD, cells(A)[:9], cells(C)], delimiter=";").decode()
+    assert _sniff_delimiter(ragged) == ";"
+    with pytest.raises(UnreadableFile, match="spaces"):
+        _sniff_delimiter("just one line of prose without any delimiter at all\nand another line of it\n")
+    assert _sniff_delimiter("alpha\nbeta\n") == ","  # one column, whatever the delimiter
 
 
 # --- the property ------------------------------------------------------------------------------------
