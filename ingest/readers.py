@@ -229,8 +229,9 @@ def _tap(lines: Iterator[str], kept: list[str]) -> Iterator[str]:
 
 def _records(fh: Iterator[str], delimiter: str, malformed: set[int]) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) of every record. A record whose quotes do not pair up (a stray quote that opened a
-    cell and swallowed delimiters, line ends, even the following rows) comes back as its first line split at
-    every delimiter, its number in `malformed`, and the lines it swallowed are read again as rows of their own.
+    cell and swallowed delimiters, line ends, even the following rows, up to the end or the cell size limit)
+    comes back as its first line split at every delimiter, its number in `malformed`, and the lines it
+    swallowed are read again as rows of their own.
     Each record's lines are kept only until the next record: memory stays flat."""
     kept: list[str] = []
     number = 0
@@ -244,15 +245,12 @@ def _records(fh: Iterator[str], delimiter: str, malformed: set[int]) -> Iterator
                 kept.clear()
             return
         except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                mb = csv.field_size_limit() >> 20
-                raise UnreadableFile(
-                    f"a cell from row {number + 1} on is larger than {mb} MB: a double quote that opens a cell "
-                    f"there is probably never closed",
-                    f"kisanduku kuanzia safu {number + 1} ni kikubwa kuliko MB {mb}: huenda alama ya nukuu "
-                    f"inayofungua kisanduku hapo haifungwi") from exc
             lines = kept[:]
             kept.clear()
+            if "field larger than field limit" in str(exc) and len(lines) < 2:
+                mb = csv.field_size_limit() >> 20
+                raise UnreadableFile(f"a cell of row {number + 1} is larger than {mb} MB",
+                                     f"kisanduku cha safu {number + 1} ni kikubwa kuliko MB {mb}") from exc
             if not lines:  # pragma: no cover - an error is always raised on a line read
                 raise UnreadableFile(f"the CSV cannot be parsed: {exc}") from exc
             number += 1
