@@ -225,6 +225,28 @@ def test_no_silent_default_delimiter() -> None:
     assert _sniff_delimiter("alpha\nbeta\n") == ","  # one column, whatever the delimiter
 
 
+def test_stray_quote_past_the_cell_size_limit_is_one_malformed_row(tmp_path: Path) -> None:
+    """A stray quote with no closing quote in a big file swallows until the cell size limit (16 MB): the row is
+    set aside and the swallowed rows are read again, rather than the whole file refused. The limit is lowered
+    here so that the file stays small."""
+    import csv
+
+    lines = [HEAD, *(cells(row(cases_estimated=100 + i)) for i in range(60))]
+    data = text(lines).replace(b"2020-Q1,KE,Nairobi", b'2020-Q1,KE,"Nairobi', 1)
+    path = tmp_path / "incoming"
+    path.write_bytes(data)
+    limit = csv.field_size_limit(2000)
+    try:
+        with open_table(path, ".csv") as table:
+            read = [(n, c) for n, c in table.rows]
+            malformed = set(table.malformed)
+    finally:
+        csv.field_size_limit(limit)
+    assert malformed == {2}
+    assert [n for n, _ in read] == list(range(2, 62))
+    assert [c[11] for n, c in read if n != 2] == [str(100 + i) for i in range(1, 60)]
+
+
 # --- the property ------------------------------------------------------------------------------------
 
 VARIANTS = int(os.environ.get("NJIA_DIALECT_VARIANTS", "1200"))
