@@ -159,8 +159,8 @@ def _sniff_delimiter(sample: str) -> str:
     when that is something else (never a silent default)."""
     cut = max(sample.rfind("\n"), sample.rfind("\r"))
     sample = sample[: cut + 1] if cut > 0 else sample
-    if not sample.strip() or not any(d in sample for d in (*_DELIMITERS, *_FOREIGN)):
-        return ","  # no delimiter at all: one column whatever the delimiter (the header checks say what is missing)
+    if not sample.strip():
+        return ","  # no cells at all: the header checks say the file is empty
     # Most files are unambiguous: exactly one delimiter gives a regular table. Only the others need a closer
     # look (clevercsv's detection costs about 0.09 s a file, most of a small file's reading).
     fitting = [d for d in _DELIMITERS if _consistent(sample, d)]
@@ -178,6 +178,14 @@ def _sniff_delimiter(sample: str) -> str:
             raise _foreign(f"the cells seem to be separated by {en}", f"visanduku vinaonekana kutenganishwa kwa {sw}")
         _refuse_foreign_quoting(sample, delimiter)
         return delimiter
+    if not fitting:
+        # A regular table with another delimiter is that other dialect.
+        regular = [d for d in _FOREIGN if _consistent(sample, d)]
+        if regular:
+            en, sw = _NAMES[regular[0]]
+            raise _foreign(f"the cells seem to be separated by {en}", f"visanduku vinaonekana kutenganishwa kwa {sw}")
+        if not any(d in sample for d in _DELIMITERS):
+            return ","  # one column whatever the delimiter (the header checks say what is missing)
     candidates = fitting or [*_DELIMITERS, *_FOREIGN]
     try:
         dialect = clevercsv.Detector().detect(sample, delimiters=list(candidates))

@@ -220,9 +220,13 @@ def test_no_silent_default_delimiter() -> None:
     assert "mistari wima" in (refused.value.sw or "")
     ragged = text([["Ripoti ya njia"], HEAD, cells(A)[:9], cells(C)], delimiter=";").decode()
     assert _sniff_delimiter(ragged) == ";"
+    # No contract delimiter, no column names, no regular table: one column whatever the delimiter (the header
+    # checks then say which columns are missing).
+    assert _sniff_delimiter("remarks\nnot a route report\n") == ","
     with pytest.raises(UnreadableFile, match="spaces"):
-        _sniff_delimiter("just one line of prose without any delimiter at all\nand another line of it\n")
-    assert _sniff_delimiter("alpha\nbeta\n") == ","  # one column, whatever the delimiter
+        _sniff_delimiter("cases county period\n12 Nairobi 2020\n13 Kisumu 2021\n")
+    with pytest.raises(UnreadableFile, match="could not be told"):
+        _sniff_delimiter("a,b;c\td\nplain words, here; and\tthere and more\n")
 
 
 def test_stray_quote_past_the_cell_size_limit_is_one_malformed_row(tmp_path: Path) -> None:
