@@ -88,18 +88,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Thamani sawa na safu ya awali ya faili hili; ya kwanza imebaki.",
     ),
     "extra_cells": (
-        "The row has more cells than the header has columns: the values right of an extra delimiter would land "
+        "The row has more cells than the header (or the file's other rows): the values right of an extra delimiter would land "
         "in the wrong columns, so the row was set aside. The value shows the row as written, then after || the "
         "cells beyond the header. Remove the extra delimiter, or put the cell that holds it in double quotes.",
-        "Safu ina visanduku vingi kuliko safu wima za kichwa: thamani zilizo kulia kwa kitenganishi cha ziada "
+        "Safu ina visanduku vingi kuliko safu wima za kichwa (au safu nyingine za faili): thamani zilizo kulia kwa kitenganishi cha ziada "
         "zingeingia kwenye safu wima zisizo sahihi, kwa hiyo safu imewekwa kando. Thamani inaonyesha safu kama "
         "ilivyoandikwa, kisha baada ya || visanduku vilivyozidi kichwa. Ondoa kitenganishi cha ziada, au weka "
         "kisanduku chenye kitenganishi ndani ya alama za nukuu (\").",
     ),
     "missing_cells": (
-        "The row has one cell fewer than the header: a delimiter is probably missing, and the values after it "
+        "The row has one cell fewer than the header (or the file's other rows): a delimiter is probably missing, and the values after it "
         "would land one column to the left, so the row was set aside. An empty cell still needs its delimiter.",
-        "Safu ina kisanduku kimoja pungufu kuliko kichwa: huenda kitenganishi kimekosekana, na thamani "
+        "Safu ina kisanduku kimoja pungufu kuliko kichwa (au safu nyingine za faili): huenda kitenganishi kimekosekana, na thamani "
         "zinazofuata zingesogea safu wima moja kushoto, kwa hiyo safu imewekwa kando. Kisanduku kitupu bado "
         "kinahitaji kitenganishi chake.",
     ),

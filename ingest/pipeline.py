@@ -348,7 +348,8 @@ def _analyse_rows(
     organisation = outcome.organisation.casefold()
     spooled: dict[object, str] = {}
     # CSV rows that do not fit the header are set aside, never mapped by position (prepare.misfits).
-    fit = (named_width(table.header), table.width, table.delimiter, table.malformed) if table and table.width else None
+    fit = ((named_width(table.header), table.width, table.delimiter, table.malformed, table.other_widths)
+           if table and table.width else None)
     with spool.open("w", encoding="utf-8", newline="") as out:
         while True:
             with _no_gc():

@@ -71,13 +71,16 @@ def named_width(header: list[str]) -> int:
 
 
 def misfits(numbers: list[int], rows: list[list[str]], hm: HeaderMap, named: int, width: int, delimiter: str,
-            malformed: set[int] = frozenset()) -> dict[int, tuple[str, str]]:
+            malformed: set[int] = frozenset(), other_widths: frozenset[int] = frozenset()
+            ) -> dict[int, tuple[str, str]]:
     """Rows that do not fit the header, which are never mapped to columns by position: row number ->
     (problem code, the row as written). `named` is the header's named width, `width` the cells a row of the
     file has (usually equal). Rows the reader found with quotes that do not pair up are `malformed_quotes`.
     A row with a value beyond the header, or exactly one cell more than the file's rows, is `extra_cells`
     (the value then also gives, after ` || `, the cells beyond the header); a row exactly one cell short is
     `missing_cells` (what a lost delimiter leaves). A row shorter by more is read with its last cells empty.
+    When the first rows disagree on the width (`other_widths`), a row one cell off any of those widths is
+    flagged the same way: which of them lost or gained a delimiter cannot be told.
     Costs one len() a row when every row has the file's width."""
     found: dict[int, tuple[str, str]] = {}
     if malformed:
@@ -89,13 +92,13 @@ def misfits(numbers: list[int], rows: list[list[str]], hm: HeaderMap, named: int
         return found
     for number, cells in zip(numbers, rows, strict=True):
         size = len(cells)
-        if number in found or (size == width and size <= named):
+        if number in found or (size == width and size <= named and not other_widths):
             continue
         beyond = [c for c in cells[named:] if c.strip()]
-        if beyond or size == width + 1:
+        if beyond or size == width + 1 or size - 1 in other_widths:
             text = row_text(cells, hm, named, delimiter)
             found[number] = ("extra_cells", f"{text} || {_joined(beyond, delimiter)[:_SHOWN_ROW]}" if beyond else text)
-        elif size == width - 1:
+        elif size == width - 1 or size + 1 in other_widths:
             found[number] = ("missing_cells", row_text(cells, hm, named, delimiter))
     return found
 

@@ -52,6 +52,7 @@ class Table:
     # this file has (the header's, or what nearly every data row has when they all end the same other way).
     delimiter: str | None = None
     width: int | None = None
+    other_widths: frozenset[int] = frozenset()  # widths that may be the file's too, when its rows disagree
     # Rows whose quotes do not pair up (CSV), filled as the rows are read: their cells are the row's line
     # split at every delimiter, as a text editor shows it, and must not be loaded.
     malformed: set[int] = field(default_factory=set)
@@ -294,19 +295,21 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, list[st
     return header_row, seen[found][1], []
 
 
-def _row_width(header: list[str], rows: list[tuple[int, list[str]]]) -> int:
-    """Cells a row of this file has: the header's, unless more than half of the first data rows (two at least)
-    have one width that still covers every named header cell. A tool that ends every line with a delimiter
-    more than the header's (or the header with fewer than its lines) is not broken; a row unlike the others
-    is. Rows narrower than the named header never set the width: they are short rows, or the header names a
-    column too many."""
+def _row_width(header: list[str], rows: list[tuple[int, list[str]]]) -> tuple[int, frozenset[int]]:
+    """(cells a row of this file has, the other widths it may have). The width is the header's, unless more
+    than half of the first data rows (two at least) have one width that still covers every named header cell:
+    a tool that ends every line with a delimiter more than the header's (or the header with fewer than its
+    lines) is not broken; a row unlike the others is. Rows narrower than the named header never set the
+    width: they are short rows, or the header names a column too many. Without such a majority, the widths of
+    the first rows that cover the header are all possible (two rows of 15 and 16 cells under a 15-cell header:
+    either may be the damaged one)."""
     named = max((i + 1 for i, h in enumerate(header) if h.strip()), default=0)
     widths = Counter(len(cells) for _, cells in rows if any(c.strip() for c in cells))
     if widths:
         width, count = widths.most_common(1)[0]
         if count >= 2 and count * 2 > sum(widths.values()) and width >= named:
-            return width
-    return len(header)
+            return width, frozenset()
+    return len(header), frozenset(w for w in widths if w >= named and w != len(header))
 
 
 @contextmanager
@@ -335,8 +338,9 @@ def _open_csv(path: Path) -> Iterator[Table]:
                 f"yanaungana: ondoa nukuu hiyo, au andika jina ndani ya alama za nukuu na kila nukuu ndani yake mara "
                 f"mbili")
         ahead = after + list(itertools.islice(records, _WIDTH_ROWS))
+        width, other_widths = _row_width(header, ahead)
         yield Table(header, header_row, itertools.chain(ahead, records), f"csv {encoding} {delimiter!r}",
-                    delimiter=delimiter, width=_row_width(header, ahead), malformed=malformed)
+                    delimiter=delimiter, width=width, other_widths=other_widths, malformed=malformed)
 
 
 def excel_text(value: object) -> str:

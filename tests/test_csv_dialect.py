@@ -271,6 +271,8 @@ def clean_file(rng: random.Random) -> tuple[bytes, dict[int, dict[str, str]], st
     newline = rng.choice(["\n", "\r\n"])
     notes = rng.random() < 0.4
     header = [*HEADER, "notes"] if notes else list(HEADER)
+    if rng.random() < 0.3:  # the columns in another order: they are found by name
+        rng.shuffle(header)
     records: dict[int, dict[str, str]] = {}
     period = rng.choice(["2020", "2020-Q1", "2021-03", "2019 Q4"])  # one a file: periods must not overlap
     for number in range(2, 2 + rng.randint(1, 7)):
@@ -292,6 +294,8 @@ def clean_file(rng: random.Random) -> tuple[bytes, dict[int, dict[str, str]], st
             child_cases=rng.choice(["", "0", str(rng.randint(0, cases))]),
             notes=rng.choice(NOTES))
     lines = [header, *([r[h] for h in header] for r in records.values())]
+    if len(records) >= 2 and rng.random() < 0.15:  # a tool that ends every data line with a delimiter
+        lines = [lines[0], *([*line, ""] for line in lines[1:])]
     return rfc4180(lines, delimiter=delimiter, newline=newline).encode("utf-8"), records, delimiter
 
 
@@ -343,7 +347,7 @@ def read_as_pipeline(data: bytes) -> Verdict:
                 rows = [(n, c) for n, c in table.rows if "".join(c).strip()]
                 numbers = [n for n, _ in rows]
                 odd = misfits(numbers, [c for _, c in rows], hm, named_width(table.header), table.width,
-                              table.delimiter, table.malformed)
+                              table.delimiter, table.malformed, table.other_widths)
                 return Verdict(flagged=set(odd), read={n: cells_by_column(c, hm) for n, c in rows if n not in odd})
         except UnreadableFile:
             return Verdict(refused=True)
