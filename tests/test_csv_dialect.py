@@ -109,6 +109,9 @@ CASES: list[Case] = [
     # A tool that ends every line with a delimiter is not broken: its rows are one cell wider than the header.
     Case("every-line-ends-with-a-delimiter", text([HEAD, [*cells(A), ""], [*cells(C), ""], [*cells(D), ""]]),
          "accepted", clean=good(A, C, D)),
+    # Two rows that disagree (one ends with a delimiter, the other lost one): which moved cannot be told.
+    Case("two-rows-disagree-on-width", text([HEAD, [*cells(A), ""], [*cells(B)[:12], *cells(B)[13:], ""]]),
+         "rejected", "too_many_invalid_rows", problems=[(2, None, "extra_cells"), (3, None, "missing_cells")]),
     # 2. A stray quote opens a cell that swallows delimiters, the line end and the next row up to the next quote.
     Case("stray-quote-swallows-delimiters",
          b"".join([text([HEAD, cells(A)]), text([cells(C)]).replace(b",KE,", b',"KE,', 1),
