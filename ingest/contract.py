@@ -83,6 +83,8 @@ ROW_PROBLEMS = (
     "unknown_country", "unknown_transit_point", "unknown_carrier", "unknown_recruitment_method",
     "unknown_means_of_control", "unknown_exploitation_type", "unknown_transport_mode", "invalid_count",
     "inconsistent_counts", "duplicate_row",
+    # A row that does not fit the header (CSV): never mapped to columns by position (docs/csv-dialects.md).
+    "extra_cells", "missing_cells", "malformed_quotes", "repeated_header",
 )
 
 _PII_BASE = (

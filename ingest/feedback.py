@@ -87,6 +87,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Same values as an earlier row of this file; the first is kept.",
         "Thamani sawa na safu ya awali ya faili hili; ya kwanza imebaki.",
     ),
+    "extra_cells": (
+        "The row has more cells than the header (or the file's other rows): the values right of an extra delimiter would land "
+        "in the wrong columns, so the row was set aside. The value shows the row as written, then after || the "
+        "cells beyond the header. Remove the extra delimiter, or put the cell that holds it in double quotes.",
+        "Safu ina visanduku vingi kuliko safu wima za kichwa (au safu nyingine za faili): thamani zilizo kulia kwa kitenganishi cha ziada "
+        "zingeingia kwenye safu wima zisizo sahihi, kwa hiyo safu imewekwa kando. Thamani inaonyesha safu kama "
+        "ilivyoandikwa, kisha baada ya || visanduku vilivyozidi kichwa. Ondoa kitenganishi cha ziada, au weka "
+        "kisanduku chenye kitenganishi ndani ya alama za nukuu (\").",
+    ),
+    "missing_cells": (
+        "The row has one cell fewer than the header (or the file's other rows): a delimiter is probably missing, and the values after it "
+        "would land one column to the left, so the row was set aside. An empty cell still needs its delimiter.",
+        "Safu ina kisanduku kimoja pungufu kuliko kichwa (au safu nyingine za faili): huenda kitenganishi kimekosekana, na thamani "
+        "zinazofuata zingesogea safu wima moja kushoto, kwa hiyo safu imewekwa kando. Kisanduku kitupu bado "
+        "kinahitaji kitenganishi chake.",
+    ),
+    "malformed_quotes": (
+        "A double quote in this row does not pair up, so cells would run together (or into the next rows); the "
+        "row was set aside. The value shows the row as written. A cell that holds the delimiter or a quote must "
+        'be in double quotes, with each quote inside it written twice ("").',
+        "Alama ya nukuu (\") katika safu hii haina jozi yake, kwa hiyo visanduku vingeungana (au kuingia safu "
+        "zinazofuata); safu imewekwa kando. Thamani inaonyesha safu kama ilivyoandikwa. Kisanduku chenye "
+        'kitenganishi au alama ya nukuu lazima kiwe ndani ya alama za nukuu, na kila nukuu ndani yake iandikwe mara '
+        'mbili ("").',
+    ),
+    "repeated_header": (
+        "This row repeats the header (the column names): it is not data and was set aside. The rows after it "
+        "are read with the same columns.",
+        "Safu hii inarudia kichwa (majina ya safu wima): si data na imewekwa kando. Safu zinazofuata zinasomwa "
+        "kwa safu wima zile zile.",
+    ),
     "ignored_column": ("This column is not part of the contract and was ignored.", "Safu wima hii imepuuzwa."),
 }
 
@@ -113,8 +144,9 @@ def feedback_rows(outcome: FileOutcome) -> list[dict[str, object]]:
     ]
     if outcome.reason:
         detail = f" ({outcome.detail})" if outcome.detail else ""
+        detail_sw = f" ({outcome.detail_sw})" if getattr(outcome, "detail_sw", None) else detail
         rows.append({"item": "reason", "code": outcome.reason,
-                     "message_en": message(outcome.reason) + detail, "message_sw": message(outcome.reason, "sw") + detail})
+                     "message_en": message(outcome.reason) + detail, "message_sw": message(outcome.reason, "sw") + detail_sw})
     for name in outcome.ignored_columns:
         rows.append({"item": "ignored_column", "column": name, "code": "ignored_column",
                      "message_en": message("ignored_column"), "message_sw": message("ignored_column", "sw")})

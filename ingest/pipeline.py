@@ -29,8 +29,17 @@ import fsspec
 from ingest import archive, feedback, load, registry
 from ingest.contract import COLUMN_BY_NAME
 from ingest.normalise import Period
-from ingest.prepare import IDENTITY_COLUMNS, LOAD_COLUMNS, columns_of, map_header, normalise_columns
-from ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, open_table
+from ingest.prepare import (
+    IDENTITY_COLUMNS,
+    LOAD_COLUMNS,
+    columns_of,
+    header_like,
+    map_header,
+    misfits,
+    named_width,
+    normalise_columns,
+)
+from ingest.readers import SUPPORTED_SUFFIXES, Table, UnreadableFile, open_table
 from ingest.validate import validate
 from njia import warehouse
 from njia.cells import mask_contacts
@@ -63,6 +72,7 @@ class FileOutcome:
     status: str = "accepted"
     reason: str | None = None
     detail: str | None = None
+    detail_sw: str | None = None  # the detail in Swahili, when it has one
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -323,7 +333,8 @@ def _spool_lines(numbers: list[int], columns: dict[str, list[object]], known: di
 
 
 def _analyse_rows(
-    table_rows: Iterator[tuple[int, list[str]]], hm, outcome: FileOutcome, spool: Path, today: dt.date
+    table_rows: Iterator[tuple[int, list[str]]], hm, outcome: FileOutcome, spool: Path, today: dt.date,
+    table: Table | None = None,
 ) -> None:
     """Normalise, validate and spool valid rows; collects problems and periods on the outcome.
 
@@ -336,21 +347,29 @@ def _analyse_rows(
     mismatch: str | None = None
     organisation = outcome.organisation.casefold()
     spooled: dict[object, str] = {}
+    # CSV rows that do not fit the header are set aside, never mapped by position (prepare.misfits).
+    fit = ((named_width(table.header), table.width, table.delimiter, table.malformed, table.other_widths)
+           if table and table.width else None)
     with spool.open("w", encoding="utf-8", newline="") as out:
         while True:
             with _no_gc():
                 numbers, rows = _nonblank(islice(table_rows, CHUNK_ROWS))
                 if rows is None:
                     break
+                odd = misfits(numbers, rows, hm, *fit) if fit else {}
                 raw = columns_of(rows, hm)
                 del rows  # only the mapped columns' cells are kept from here: ignored columns (notes) can be long
                 columns = normalise_columns(raw, outcome.organisation, len(numbers))
             if not numbers:
                 continue
             if mismatch is None:
-                mismatch = next((c for c in raw.get("organisation", ()) if c and c.casefold() != organisation), None)
+                mismatch = next((c for n, c in zip(numbers, raw.get("organisation", ()), strict=False)
+                                 if c and c.casefold() != organisation and n not in odd), None)
             columns["row_number"] = numbers
-            columns["duplicate_of"] = seen.mark(numbers, zip(*(columns[c] for c in IDENTITY_COLUMNS), strict=True))
+            identities = zip(*(columns[c] for c in IDENTITY_COLUMNS), strict=True)
+            if odd:  # a row that does not fit is nobody's first: its values are not what was meant
+                identities = [(n,) if n in odd else i for n, i in zip(numbers, identities, strict=True)]
+            columns["duplicate_of"] = seen.mark(numbers, identities)
             outcome.rows_read += len(numbers)
             findings = validate(_frame(columns), today)
             bad: dict[int, list[Problem]] = {}
@@ -360,6 +379,8 @@ def _analyse_rows(
                     value = raw[f.column][position[f.row_number]] if f.column in raw else None
                     bad.setdefault(f.row_number, []).append(
                         Problem(f.row_number, f.column, f.code, mask_contacts(value)))
+            if odd or bad:
+                _shape_problems(numbers, raw, columns, hm, odd, bad)
             with _no_gc():
                 period_columns = (columns["reporting_period"], columns["period_start"], columns["period_end"])
                 for code, start, end in dict.fromkeys(zip(*period_columns, strict=True)):
@@ -385,6 +406,30 @@ def _analyse_rows(
         outcome.reject("organisation_mismatch", f"organisation column says {mask_contacts(mismatch)!r}")
     elif overlap := _overlapping(list(periods.values())):
         outcome.reject("period_overlap", f"{overlap[0].code} overlaps {overlap[1].code} in this file")
+
+
+def _shape_problems(numbers: list[int], raw: dict[str, list[str]], columns: dict[str, list[object]], hm,
+                    odd: dict[int, tuple[str, str]], bad: dict[int, list[Problem]]) -> None:
+    """A row that does not fit the header, or repeats it, gets that one problem (its other values are not
+    what was meant); a row that is another table's header makes the file unreadable as one table. A header
+    row never holds a period, so only rows without one are looked at."""
+    position = {number: i for i, number in enumerate(numbers)}
+    for number in [*odd, *(n for n in bad if n not in odd)]:
+        k = position[number]
+        if columns["period_start"][k] is None and hm.index:
+            names, own = header_like(raw, k, hm)
+            if names >= 2 and own:
+                cells = ", ".join(raw[c][k] for c in hm.index)
+                bad[number] = [Problem(number, None, "repeated_header", mask_contacts(cells[:500]))]
+                continue
+            if names >= 2:
+                cells = ", ".join(mask_contacts(raw[c][k][:60]) for c in hm.index if raw[c][k].strip())[:300]
+                raise UnreadableFile(
+                    f"row {number} is the header of another table ({cells}): send each table as a file of its own",
+                    f"safu {number} ni kichwa cha jedwali jingine ({cells}): tuma kila jedwali kama faili lake")
+        if number in odd:
+            code, text = odd[number]
+            bad[number] = [Problem(number, None, code, mask_contacts(text))]
 
 
 _COLUMN_ORDER = {name: i for i, name in enumerate(COLUMN_BY_NAME)}
@@ -435,11 +480,12 @@ def analyse(
             elif hm.missing:
                 outcome.reject("missing_columns", ", ".join(hm.missing))
             else:
-                _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today())
+                _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today(), table)
     except UnreadableFile as exc:
         outcome.problems.clear()
         outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
         outcome.reject("unreadable_file", str(exc))
+        outcome.detail_sw = exc.sw
         return True
     if outcome.status == "rejected":
         return True

@@ -65,6 +65,75 @@ def columns_of(rows: list[list[str]], hm: HeaderMap) -> dict[str, list[str]]:
     return {c: _shared(map(str.strip, columns[i])) for c, i in hm.index.items()}
 
 
+def named_width(header: list[str]) -> int:
+    """Cells up to the header's last named column (empty header cells after it name nothing)."""
+    return max((i + 1 for i, h in enumerate(header) if h.strip()), default=0)
+
+
+def misfits(numbers: list[int], rows: list[list[str]], hm: HeaderMap, named: int, width: int, delimiter: str,
+            malformed: set[int] = frozenset(), other_widths: frozenset[int] = frozenset()
+            ) -> dict[int, tuple[str, str]]:
+    """Rows that do not fit the header, which are never mapped to columns by position: row number ->
+    (problem code, the row as written). `named` is the header's named width, `width` the cells a row of the
+    file has (usually equal). Rows the reader found with quotes that do not pair up are `malformed_quotes`.
+    A row with a value beyond the header, or exactly one cell more than the file's rows, is `extra_cells`
+    (the value then also gives, after ` || `, the cells beyond the header); a row exactly one cell short is
+    `missing_cells` (what a lost delimiter leaves). A row shorter by more is read with its last cells empty.
+    When the first rows disagree on the width (`other_widths`), a row one cell off any of those widths is
+    flagged the same way: which of them lost or gained a delimiter cannot be told.
+    Costs one len() a row when every row has the file's width."""
+    found: dict[int, tuple[str, str]] = {}
+    if malformed:
+        for number, cells in zip(numbers, rows, strict=True):
+            if number in malformed:
+                found[number] = ("malformed_quotes", row_text(cells, hm, named, delimiter, quote=False))
+    lengths = set(map(len, rows))
+    if lengths == {width} and width <= named:
+        return found
+    for number, cells in zip(numbers, rows, strict=True):
+        size = len(cells)
+        if number in found or (size == width and size <= named and not other_widths):
+            continue
+        beyond = [c for c in cells[named:] if c.strip()]
+        if beyond or size == width + 1 or size - 1 in other_widths:
+            text = row_text(cells, hm, named, delimiter)
+            found[number] = ("extra_cells", f"{text} || {_joined(beyond, delimiter)[:_SHOWN_ROW]}" if beyond else text)
+        elif size == width - 1 or size + 1 in other_widths:
+            found[number] = ("missing_cells", row_text(cells, hm, named, delimiter))
+    return found
+
+
+_SHOWN_CELL = 60
+_SHOWN_ROW = 500
+
+
+def row_text(cells: list[str], hm: HeaderMap, named: int, delimiter: str, *, quote: bool = True) -> str:
+    """A row as its line reads (cells quoted where they must be), for feedback: the contract's columns and
+    the cells beyond the header, each cut to a readable length; an ignored column's text (free notes) is
+    shown as `…`, never echoed. Without `quote`, cells are joined as they are (a line split at every
+    delimiter joins back to itself)."""
+    mapped = set(hm.index.values())
+    shown = [c if i in mapped or i >= named or not c.strip() else "…" for i, c in enumerate(cells)]
+    return _joined(shown, delimiter, quote)[:_SHOWN_ROW]
+
+
+def _joined(cells: list[str], delimiter: str, quote: bool = True) -> str:
+    def cell(text: str) -> str:
+        text = text if len(text) <= _SHOWN_CELL else text[:_SHOWN_CELL] + "…"
+        if quote and (delimiter in text or '"' in text or "\n" in text or "\r" in text):
+            return '"' + text.replace('"', '""') + '"'
+        return text
+    # A tab would not show, and digits between tabs would look like a phone number to the masking.
+    return (" ⇥ " if delimiter == "\t" else delimiter).join(map(cell, cells))
+
+
+def header_like(raw: dict[str, list[str]], position: int, hm: HeaderMap) -> tuple[int, bool]:
+    """(how many of a row's mapped cells are contract column names, whether it repeats this file's header:
+    every mapped cell names its own column)."""
+    names = [_column_named(raw[c][position]) for c in hm.index]
+    return sum(n is not None for n in names), all(n == c for n, c in zip(names, hm.index, strict=True))
+
+
 def _shared(values: Iterable[str]) -> list[str]:
     """The values, equal ones as one object: a column repeats a few spellings, so a chunk's cells then take
     little memory (and each distinct spelling's hash is computed once)."""
@@ -84,6 +153,11 @@ _carriers = _memo(n.carriers)
 _transport_modes = _memo(n.transport_modes)
 _code = _memo(n.code)
 _codes = _memo(n.codes)
+
+
+@_memo
+def _column_named(value: str) -> str | None:
+    return HEADER_ALIASES.get(normalise_header(value))
 
 
 @_memo

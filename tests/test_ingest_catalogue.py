@@ -243,6 +243,7 @@ FORMULA = '=HYPERLINK("http://evil.example/","click")'
 LONG_ROW = [*grid([row(cases_estimated=41)])[1], "extra", "cells"]
 SHORT_ROW = grid([row(cases_estimated=42)])[1][:12]  # up to cases_estimated
 SHORTER_ROW = grid([row(cases_estimated=43)])[1][:7]  # up to exploitation_type: no count
+FULL_ROW = grid([row(cases_estimated=44)])[1]
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" + bytes(range(256)) * 8
 GARBAGE = random.Random(20240301).randbytes(6000)
 
@@ -293,9 +294,11 @@ CASES: list[Case] = [
          Expect("accepted_with_errors", problems=[(3, "origin_county", "unknown_county")], read=3, loaded=2)),
     case("quote-all-cells", "quoted.csv", csv_file(rows(2, start=171), quoting=csv.QUOTE_ALL),
          Expect("accepted", read=2)),
-    case("ragged-rows", "ragged.csv", csv_bytes([list(HEADER), LONG_ROW, SHORT_ROW, SHORTER_ROW]),
-         Expect("accepted_with_errors", problems=[(4, "cases_estimated", "missing_value")], read=3, loaded=2,
-                raw={"cases_estimated": [41, 42], "female_cases": [25, None]})),
+    # A row with cells beyond the header is set aside (extra_cells); a row short by more than one cell is read
+    # with its last cells empty (docs/csv-dialects.md).
+    case("ragged-rows", "ragged.csv", csv_bytes([list(HEADER), LONG_ROW, SHORT_ROW, SHORTER_ROW, FULL_ROW]),
+         Expect("accepted_with_errors", problems=[(2, None, "extra_cells"), (4, "cases_estimated", "missing_value")],
+                read=4, loaded=2, raw={"cases_estimated": [42, 44], "female_cases": [None, 25]})),
     case("quoted-newlines", "newlines.csv",
          csv_file([row(origin_county="Nairobi\nCity", cases_estimated=181, notes="line one\nline two\r\nthree"),
                    row(notes='she said "wait",\nthen left', cases_estimated=182),
