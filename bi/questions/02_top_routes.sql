@@ -1,5 +1,7 @@
 -- Top routes of a year (origin → transit points → destination). Additive: routes add up to the total,
--- except withheld cells. Variable {{year}}: Number, required (e.g. 2025).
+-- except withheld cells. Routes under k are published only as one "other routes" line per origin
+-- (destination_code 'other'), which is not a route and is left out here. Variable {{year}}: Number,
+-- required (e.g. 2025).
 select
     route_label,
     cases,
@@ -9,5 +11,6 @@ select
     destination_code
 from reporting.cases_by_route
 where report_year = {{year}}
+    and destination_code <> 'other'
 order by cases desc nulls last, route_label
 limit 25
