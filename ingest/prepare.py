@@ -66,7 +66,7 @@ def columns_of(rows: list[list[str]], hm: HeaderMap) -> dict[str, list[str]]:
 
 
 def _excerpt(text: str | None, keep: int = 40) -> str | None:
-    return text if text is None or len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
+    return text if text is None or len(text) <= keep else f"{text[:keep]}..."
 
 
 def screen_cells(numbers: list[int], raw: dict[str, list[str]], flagged: dict[int, list[tuple[int, str, str | None]]],

@@ -188,8 +188,8 @@ def excel_text(value: object) -> str:
 #   the contract names differ. Other hidden sheets (the template's code lists) are not read.
 # - hidden rows and columns are read like the others: hiding is a view (filters, outlines), the values
 #   are still what the organisation sent, and dropping them would lose rows silently.
-# - a merged range shows its top-left value across the whole range, so every cell of the range gets it.
-#   Its cells are also flagged (`Table.flagged`, code "merged"): a count merged over several cells is
+# - a merged range shows its top-left value across the whole range, so every cell of the range gets it
+#   (in the rows that hold values of their own: none is made up). Its cells are also flagged (`Table.flagged`, code "merged"): a count merged over several cells is
 #   ambiguous (each row's, or their total?), and the pipeline sets such rows aside (`merged_count`).
 # - a formula without a cached value (a workbook written by a program and never opened in Excel) has no
 #   value to read: the cell is flagged `formula_without_value` (a row problem), never an empty cell.
@@ -667,67 +667,56 @@ class _SheetRows:
 
 def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[int, int, int, int]],
                flagged: dict[int, list[tuple[int, str, str | None]]]) -> Iterator[tuple[int, list[str]]]:
-    """The sheet's rows as Excel shows them: merged ranges filled, rows with values counted against the
-    bound, rows a merged range covers but the XML leaves out made up."""
+    """The sheet's rows as Excel shows them, merged ranges filled, each row holding values counted against
+    the bound. A merged range fills the rows it covers that hold values of their own; rows it alone would
+    fill are not made up (they would hold nothing else, and a tiny file could make a million of them)."""
     limits = book.limits
     pending = iter(merges)
     upcoming = next(pending, None)
-    active: list[list[object]] = []  # [first row, first column, last row, last column, value]
+    active: list[tuple[int, int, int, str]] = []  # (last row, first column, last column, value)
     count = 0
-    last = 0
 
     def emit(number: int, cells: dict[int, str]) -> tuple[int, list[str]]:
         nonlocal upcoming, count, active
         while upcoming is not None and upcoming[0] <= number:
             r1, c1, r2, c2 = upcoming
-            value = cells.get(c1, "") if r1 == number else ""
+            value = cells.get(c1, "") if r1 == number else ""  # a range whose first row is missing shows nothing
             if value:
                 if c2 > limits.max_columns:
                     raise _Rejected("too_many_columns", f"a merged range reaches column {c2}; "
                                     f"the limit is {limits.max_columns} columns")
-                active.append([r1, c1, r2, c2, value])
+                active.append((r2, c1, c2, value))
             upcoming = next(pending, None)
-        active = [m for m in active if m[2] >= number]
         if active:
+            active = [m for m in active if m[0] >= number]
             filled: set[int] = set()
             marks = flagged.setdefault(number, [])
-            for _, c1, _, c2, value in active:
+            for _, c1, c2, value in active:
                 for column in range(c1, c2 + 1):
                     if column in filled:
                         raise UnreadableFile("two merged ranges overlap")
                     filled.add(column)
                     cells[column] = value
                     marks.append((column - 1, "merged", None))
-        for column in cells:
-            if (number, column) in reader.formulas:
-                flagged.setdefault(number, []).append(
-                    (column - 1, "formula_without_value", reader.formulas.pop((number, column))))
+        if reader.formulas:
+            for column in cells:
+                if (number, column) in reader.formulas:
+                    flagged.setdefault(number, []).append(
+                        (column - 1, "formula_without_value", reader.formulas.pop((number, column))))
         count += 1
         if count > limits.max_rows:
-            raise _Rejected("too_many_rows", f"more than {limits.max_rows} rows hold values")
-        width = max(cells)
-        row = [""] * width
+            raise _Rejected("too_many_rows", f"more than {limits.max_rows} rows hold values; "
+                            f"the limit is {limits.max_rows}")
+        row = [""] * max(cells)
         for column, text in cells.items():
             row[column - 1] = text
         return number, row
-
-    def made_up(until: int) -> Iterator[tuple[int, list[str]]]:
-        """Rows before `until` that only merged ranges fill."""
-        nonlocal last
-        reach = max((m[2] for m in active), default=0)
-        for number in range(last + 1, min(until, reach + 1)):
-            yield emit(number, {})
-            last = number
 
     for _ in book.feed(part, {"StartElementHandler": reader.start, "EndElementHandler": reader.end,
                               "CharacterDataHandler": reader.data}):
         done, reader.done = reader.done, []
         for number, cells in done:
-            yield from made_up(number)
             yield emit(number, cells)
-            last = number
-        reader.formulas = {k: v for k, v in reader.formulas.items() if k[0] > last} if reader.formulas else {}
-    yield from made_up(limits.max_rows + 2)
 
 
 # What a damaged workbook raises (a broken zip member, truncated or invalid XML, a missing part): the file
