@@ -3,6 +3,11 @@ dialects, and XLSX. They sit in front of COPY, which cannot read messy files (ST
 
 A reader yields `(row_number, cells)` with the row numbers a spreadsheet shows (header = row 1),
 so feedback points at the row a person sees. Memory stays flat: files are read as streams.
+
+XLSX is read as the person sees it in Excel, within bounds (docs/xlsx.md, and the XLSX section below):
+`<dimension>` ignored; the visible `routes` sheet, else the first visible one, and a hidden `routes`
+sheet rejects the file; hidden rows and columns read; merged ranges filled with their top-left value
+(a merged count is a row problem); a formula without a cached value a row problem, never an empty cell.
 """
 
 from __future__ import annotations
