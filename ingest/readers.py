@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from array import array
@@ -278,11 +279,40 @@ def _expat(handlers: dict[str, object]):  # noqa: ANN202 - a pyexpat parser
     return parser
 
 
+_ENTRY_BYTES = 1024  # of the zip directory per part: 46 bytes and a name (a workbook's are short)
+
+
+def _directory_size(fh: object) -> tuple[int, int] | None:
+    """(entries, bytes) of the zip directory as its end record states them, read before zipfile builds an
+    object per entry (millions of tiny entries would take gigabytes); None when there is no end record."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    fh.seek(max(0, size - (22 + 0xFFFF + 20)))
+    tail = fh.read()
+    fh.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":  # zip64: the sizes are in another record
+        (offset,) = struct.unpack("<Q", tail[at - 12:at - 4])
+        fh.seek(offset)
+        record = fh.read(56)
+        fh.seek(0)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            entries, directory = struct.unpack("<QQ", record[32:48])
+    return entries, directory
+
+
 class _Book:
     """The zip container of a workbook, with its bounds checked and its parts found."""
 
     def __init__(self, fh: object, limits: XlsxLimits) -> None:
         self.limits = limits
+        stated = _directory_size(fh)
+        if stated is not None and (stated[0] > limits.max_parts or stated[1] > limits.max_parts * _ENTRY_BYTES):
+            raise _Rejected("too_many_parts", f"the workbook's directory lists {stated[0]} parts in {stated[1]} "
+                            f"bytes; the limit is {limits.max_parts} parts")
         self.zf = zipfile.ZipFile(fh)
         infos = self.zf.infolist()
         if len(infos) > limits.max_parts:

@@ -95,8 +95,9 @@ def sheet_xml(table: Sequence[Sequence[object]], *, dimension: str | None = None
 
 
 def workbook(sheets: Sequence[tuple[str, str, str]], *, macro: bool = False,
-             extra: dict[str, bytes] | None = None, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """A workbook from (name, state, sheet XML) triples, in order."""
+             extra: dict[str, bytes] | None = None, compression: int = zipfile.ZIP_DEFLATED,
+             shared_strings: bytes | None = None) -> bytes:
+    """A workbook from (name, state, sheet XML) triples, in order (and a shared strings part if given)."""
     main = ("application/vnd.ms-excel.sheet.macroEnabled.main+xml" if macro
             else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")
     overrides = "".join(
@@ -123,6 +124,8 @@ def workbook(sheets: Sequence[tuple[str, str, str]], *, macro: bool = False,
             'package/2006/relationships">'
             + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                       for i in range(1, len(sheets) + 1))
+            + (f'<Relationship Id="rIdS" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+               if shared_strings is not None else "")
             + "</Relationships>"),
     }
     for i, (_, _, xml) in enumerate(sheets, start=1):
@@ -131,6 +134,8 @@ def workbook(sheets: Sequence[tuple[str, str, str]], *, macro: bool = False,
     with zipfile.ZipFile(out, "w", compression) as zf:
         for name, text in parts.items():
             zf.writestr(name, text)
+        if shared_strings is not None:
+            zf.writestr("xl/sharedStrings.xml", shared_strings)
         for name, data in (extra or {}).items():
             zf.writestr(name, data)
     return out.getvalue()
@@ -288,6 +293,31 @@ def test_xlsm_is_unsupported(base: Settings, tmp_path: Path) -> None:
     assert (o.status, o.reason) == ("rejected", "unsupported_file_type"), o.as_json()
 
 
+def test_xml_entities_are_refused(base: Settings, tmp_path: Path) -> None:
+    # A billion laughs in the shared strings: XML with a DTD is not a workbook Excel writes.
+    laughs = ('<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "lol">'
+              + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+              + f']><sst {_NS}><si><t>&j;</t></si></sst>').encode()
+    sheet = sheet_xml(grid(distinct(1, 281))).replace(
+        '<c r="A2" t="inlineStr"><is><t xml:space="preserve">2020-Q1</t></is></c>', '<c r="A2" t="s"><v>0</v></c>')
+    o = run(base, tmp_path, "laughs.xlsx", workbook([("routes", "visible", sheet)], shared_strings=laughs))
+    assert (o.status, o.reason) == ("rejected", "unreadable_file"), o.as_json()
+    assert "DTD" in (o.detail or "")
+
+
+def test_shared_strings_are_read(base: Settings, tmp_path: Path) -> None:
+    strings = f'<sst {_NS}><si><t>2020-Q1</t></si><si><r><t>Q</t></r><r><t>A</t></r><rPh><t>ignored</t></rPh></si></sst>'
+    sheet = sheet_xml(grid(distinct(2, 285)))
+    sheet = sheet.replace('<c r="A2" t="inlineStr"><is><t xml:space="preserve">2020-Q1</t></is></c>',
+                          '<c r="A2" t="s"><v>0</v></c>')
+    sheet = sheet.replace('<c r="E3" t="inlineStr"><is><t xml:space="preserve">QA</t></is></c>',
+                          '<c r="E3" t="s"><v>1</v></c>')
+    assert '<v>1</v>' in sheet
+    o = run(base, tmp_path, "shared.xlsx", workbook([("routes", "visible", sheet)], shared_strings=strings.encode()))
+    assert (o.status, o.rows_loaded) == ("accepted", 2), o.as_json()
+    assert [r["destination_country"] for r in raw_rows(base, o.submission_id)] == ["QA", "QA"]
+
+
 # --- bounds -------------------------------------------------------------------------------------------
 
 @functools.cache
@@ -369,6 +399,16 @@ def test_too_many_parts(base: Settings, tmp_path: Path) -> None:
     extra = {f"xl/media/image{i}.bin": b"." for i in range(40)}
     data = workbook([("routes", "visible", sheet_xml(grid(distinct(1, 221))))], extra=extra)
     o = run(base, tmp_path, "parts.xlsx", data, xlsx_max_parts=20)
+    assert (o.status, o.reason) == ("rejected", "too_many_parts"), o.as_json()
+
+
+def test_huge_zip_directory_is_refused_before_it_is_read(base: Settings, tmp_path: Path) -> None:
+    # 200,000 empty parts: zipfile would build an object for each before any count could be checked.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+        for i in range(200_000):
+            zf.writestr(f"x/{i}", b"")
+    o = run(base, tmp_path, "many_parts.xlsx", out.getvalue())
     assert (o.status, o.reason) == ("rejected", "too_many_parts"), o.as_json()
 
 
@@ -456,6 +496,9 @@ _HOSTILE = {
     "far_column": lambda: workbook([("routes", "visible", sheet_xml(grid(distinct(2, 241))).replace(
         "</row></sheetData>", '<c r="XFD3" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'))]),
     "merged_sheet": lambda: routes(grid(distinct(3, 1)), merges=["A2:P1048576"]),
+    # Two million different shared strings (packed, not a Python object each).
+    "shared_strings": lambda: workbook([("routes", "visible", sheet_xml(grid(distinct(2, 1))))], shared_strings=(
+        f'<sst {_NS}>' + "".join(f"<si><t>s{i:x}</t></si>" for i in range(2_000_000)) + "</sst>").encode()),
 }
 
 
