@@ -53,6 +53,9 @@ class Table:
     # Row number -> (cell position, code, value) of cells the reader could not give as plain values
     # (XLSX: "formula_without_value", "merged"); filled as rows are read, taken by the pipeline.
     flagged: dict[int, list[tuple[int, str, str | None]]] = field(default_factory=dict)
+    # XLSX: every worksheet's name -> its first row holding values (hidden sheets too), for checks that
+    # must see the whole workbook (personal-data headers on any sheet).
+    sheet_headers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _detect_encoding(path: Path, head: bytes) -> str:
@@ -754,6 +757,23 @@ def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[in
             yield emit(number, cells)
 
 
+def _first_row(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: XlsxLimits) -> list[str]:
+    """A sheet's first row holding values; its parsing stops there."""
+    if sheet.part not in book.infos:
+        return []
+    reader = _SheetRows(strings, frozenset(), False, limits)
+    for _ in book.feed(sheet.part, {"StartElementHandler": reader.start, "EndElementHandler": reader.end,
+                                    "CharacterDataHandler": reader.data}):
+        for _, cells in reader.done:
+            if any(c.strip() for c in cells.values()):
+                row = [""] * max(cells)
+                for column, text in cells.items():
+                    row[column - 1] = text
+                return row
+        reader.done = []
+    return []
+
+
 # What a damaged workbook raises (a broken zip member, truncated or invalid XML, a missing part): the file
 # is unreadable, rather than the run crashing on it again and again.
 _XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, SyntaxError,
@@ -784,6 +804,7 @@ def _open_xlsx(path: Path, limits: XlsxLimits | None = None) -> Iterator[Table]:
             if sheet.part not in book.infos:
                 raise UnreadableFile(f"the sheet {sheet.name!r} has no content")
             merges = _merged_ranges(book, sheet.part)
+            headers = {s.name: _first_row(book, s, strings, limits) for s in sheets if s is not sheet}
         except UnreadableFile:
             raise
         except _XLSX_ERRORS as exc:
@@ -792,7 +813,8 @@ def _open_xlsx(path: Path, limits: XlsxLimits | None = None) -> Iterator[Table]:
         records = _xlsx_guard(_xlsx_rows(book, sheet.part, reader, merges, flagged))
         first = _first_nonblank(records)
         header_row, header = first if first else (1, [])
-        yield Table(header, header_row, records, f"xlsx sheet {sheet.name!r}", flagged)
+        headers[sheet.name] = header
+        yield Table(header, header_row, records, f"xlsx sheet {sheet.name!r}", flagged, headers)
 
 
 @contextmanager

@@ -283,6 +283,23 @@ def test_hidden_personal_data_column_is_still_found(base: Settings, tmp_path: Pa
     assert submission(base, o.submission_id)["archive_path"] is None  # its bytes are not kept
 
 
+def test_every_sheets_header_is_exposed(tmp_path: Path) -> None:
+    # For the personal-data check of every sheet: hidden ones and sheets after the one read included.
+    from ingest.readers import open_table
+
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(workbook([
+        ("routes", "visible", sheet_xml(grid(distinct(2, 195)))),
+        ("victims", "visible", sheet_xml([["Name of victim", "Phone No."], ["Fictional Person", "0700 000 000"]],
+                                         first_row=3)),
+        ("lists", "veryHidden", sheet_xml([[], ["jina", "simu"]])),
+    ]))
+    with open_table(path, ".xlsx") as table:
+        assert table.sheet_headers == {"routes": list(HEADER), "victims": ["Name of victim", "Phone No."],
+                                       "lists": ["jina", "simu"]}
+        assert sum(1 for _ in table.rows) == 2
+
+
 def test_xlsm_is_unsupported(base: Settings, tmp_path: Path) -> None:
     data = workbook([("routes", "visible", sheet_xml(grid(distinct(1, 191))))], macro=True,
                     extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0fictional macro"})
