@@ -19,6 +19,7 @@ import io
 import posixpath
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from array import array
@@ -413,8 +414,13 @@ def _workbook(book: _Book) -> tuple[str, list[_Sheet], bool]:
     return part, sheets, date1904[0]
 
 
+def _sheet_key(name: str) -> str:
+    """A sheet name as compared: case, width variants, surrounding spaces and invisible characters aside."""
+    return "".join(c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf").strip().casefold()
+
+
 def _choose_sheet(sheets: list[_Sheet]) -> _Sheet:
-    routes = [s for s in sheets if s.name.strip().casefold() == "routes"]
+    routes = [s for s in sheets if _sheet_key(s.name) == "routes"]
     if any(s.hidden for s in routes):
         raise _Rejected("hidden_routes_sheet", "the sheet named routes is hidden; unhide it (or rename it) and "
                         "send the file again")

@@ -253,9 +253,10 @@ def test_hidden_routes_sheet_behind_a_visible_one_is_rejected(base: Settings, tm
     data = workbook([("Sheet1", "visible", visible), ("routes", "hidden", hidden)])
     o = run(base, tmp_path, "hidden_routes.xlsx", data)
     assert (o.status, o.reason, o.rows_loaded) == ("rejected", "hidden_routes_sheet", 0), o.as_json()
-    very = workbook([("Sheet1", "visible", visible), ("Routes ", "veryHidden", hidden)])
-    o = run(base, tmp_path, "very_hidden_routes.xlsx", very)
-    assert (o.status, o.reason) == ("rejected", "hidden_routes_sheet"), o.as_json()
+    for i, name in enumerate(("Routes ", "\uff32outes", "rou\u200btes")):  # case, fullwidth, zero-width
+        very = workbook([("Sheet1", "visible", visible), (name, "veryHidden", hidden)])
+        o = run(base, tmp_path / str(i), f"very_hidden_routes_{i}.xlsx", very)
+        assert (o.status, o.reason) == ("rejected", "hidden_routes_sheet"), (name, o.as_json())
 
 
 def test_hidden_sheet_before_the_visible_one_is_not_read(base: Settings, tmp_path: Path) -> None:
