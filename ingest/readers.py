@@ -607,7 +607,6 @@ class _SheetRows:
         self.cells: dict[int, str] = {}
         self.column = 0
         self.kind = self.style = None
-        self.text: list[str] = []
         self.formula: list[str] | None = None
         self.value: list[str] | None = None
         self.inline = False
@@ -717,7 +716,7 @@ def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[in
     limits = book.limits
     pending = iter(merges)
     upcoming = next(pending, None)
-    active: list[tuple[int, int, int, str]] = []  # (last row, first column, last column, value)
+    active: list[tuple[int, int, int, str, str | None]] = []  # (last row, first column, last column, value, formula)
     count = 0
 
     def emit(number: int, cells: dict[int, str]) -> tuple[int, list[str]]:
@@ -729,19 +728,23 @@ def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[in
                 if c2 > limits.max_columns:
                     raise _Rejected("too_many_columns", f"a merged range reaches column {c2}; "
                                     f"the limit is {limits.max_columns} columns")
-                active.append((r2, c1, c2, value))
+                active.append((r2, c1, c2, value, reader.formulas.get((number, c1))))
             upcoming = next(pending, None)
         if active:
             active = [m for m in active if m[0] >= number]
             filled: set[int] = set()
             marks = flagged.setdefault(number, [])
-            for _, c1, c2, value in active:
+            for _, c1, c2, value, formula in active:
                 for column in range(c1, c2 + 1):
                     if column in filled:
                         raise UnreadableFile("two merged ranges overlap")
                     filled.add(column)
                     cells[column] = value
                     marks.append((column - 1, "merged", None))
+                    # What a covered cell holds is not shown; a top-left formula without a value is, everywhere.
+                    reader.formulas.pop((number, column), None)
+                    if formula is not None:
+                        marks.append((column - 1, "formula_without_value", formula))
         if reader.formulas:
             for column in cells:
                 if (number, column) in reader.formulas:

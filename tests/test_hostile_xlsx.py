@@ -247,6 +247,22 @@ def test_formula_without_cached_value_is_a_row_problem(base: Settings, tmp_path:
     assert [r["cases_estimated"] for r in raw_rows(base, o.submission_id)] == [143, 144]
 
 
+def test_merged_formula_without_value(base: Settings, tmp_path: Path) -> None:
+    # A destination computed by a formula never calculated, merged over rows 2-3: both rows lack it; what
+    # the covered cell holds (here a formula too) is not shown, so not reported.
+    header = list(HEADER)
+    destination = header.index("destination_country")
+    records = grid(distinct(4, 147))
+    records[1][destination] = ('=VLOOKUP(A2,codes,2)', None)
+    records[2][destination] = ('=OTHER()', None)
+    col = column_letter(destination + 1)
+    o = run(base, tmp_path, "merged_formula.xlsx", routes(records, merges=[f"{col}2:{col}3"]))
+    assert (o.status, o.rows_loaded) == ("accepted_with_errors", 2), o.as_json()
+    assert problems(o) == [(2, "destination_country", "formula_without_value"),
+                           (3, "destination_country", "formula_without_value")]
+    assert {p.value for p in o.problems} == {"VLOOKUP(A2,codes,2)"}
+
+
 def test_hidden_routes_sheet_behind_a_visible_one_is_rejected(base: Settings, tmp_path: Path) -> None:
     visible = sheet_xml(grid(distinct(2, 151)))
     hidden = sheet_xml(grid([row(destination_country="SA", cases_estimated=999)]))
