@@ -58,6 +58,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Too many rows are invalid, so nothing was loaded.",
         "Safu nyingi mno si sahihi, kwa hiyo hakuna kilichopokelewa.",
     ),
+    "workbook_too_large": (
+        "The workbook unpacks to more than the allowed size.",
+        "Kitabu cha kazi kinafunguka kuwa kikubwa kuliko kiwango kinachoruhusiwa.",
+    ),
+    "compression_ratio_too_high": (
+        "The workbook is compressed far more than a real spreadsheet can be, so it was not opened.",
+        "Kitabu cha kazi kimebanwa kupita kiasi kuliko lahajedwali halisi, kwa hiyo hakikufunguliwa.",
+    ),
+    "too_many_parts": (
+        "The workbook holds more parts (sheets, pictures...) than allowed.",
+        "Kitabu cha kazi kina sehemu nyingi (laha, picha...) kuliko inavyoruhusiwa.",
+    ),
+    "too_many_rows": ("The sheet has more rows than allowed.", "Laha ina safu nyingi kuliko inavyoruhusiwa."),
+    "too_many_columns": (
+        "The sheet has values in more columns than allowed.", "Laha ina thamani katika safu wima nyingi kuliko inavyoruhusiwa."),
+    "too_many_merged_cells": (
+        "The sheet has more merged cells than allowed; unmerge them and send it again.",
+        "Laha ina seli zilizounganishwa nyingi kuliko inavyoruhusiwa; zitenganishe kisha uitume tena.",
+    ),
+    "hidden_routes_sheet": (
+        "The sheet named routes is hidden. Unhide it (or remove it) and send the file again.",
+        "Laha iitwayo routes imefichwa. Ionyeshe (au iondoe) kisha utume faili tena.",
+    ),
+    "cell_too_long": (
+        "The cell is longer than the allowed length for this column.",
+        "Seli ni ndefu kuliko urefu unaoruhusiwa kwa safu wima hii.",
+    ),
+    "formula_without_value": (
+        "The cell holds a formula whose result was never calculated. Open the file in Excel, save it, "
+        "and send it again (or type the value).",
+        "Seli ina fomula ambayo matokeo yake hayajawahi kukokotolewa. Fungua faili katika Excel, lihifadhi, "
+        "kisha ulitume tena (au andika thamani).",
+    ),
+    "merged_count": (
+        "A count is in merged cells, so it is unclear which row it belongs to. Unmerge it and give each row its count.",
+        "Idadi iko katika seli zilizounganishwa, kwa hiyo haijulikani ni ya safu ipi. Zitenganishe na uipe kila safu idadi yake.",
+    ),
     "missing_value": ("A required value is empty.", "Thamani inayohitajika haijajazwa."),
     "invalid_period": (
         "The period is not YYYY, YYYY-Qn or YYYY-MM (year 2010 or later).",

@@ -38,8 +38,9 @@ from ingest.prepare import (
     misfits,
     named_width,
     normalise_columns,
+    screen_cells,
 )
-from ingest.readers import SUPPORTED_SUFFIXES, Table, UnreadableFile, open_table
+from ingest.readers import SUPPORTED_SUFFIXES, Table, UnreadableFile, XlsxLimits, open_table
 from ingest.validate import validate
 from njia import warehouse
 from njia.cells import mask_contacts
@@ -334,7 +335,7 @@ def _spool_lines(numbers: list[int], columns: dict[str, list[object]], known: di
 
 def _analyse_rows(
     table_rows: Iterator[tuple[int, list[str]]], hm, outcome: FileOutcome, spool: Path, today: dt.date,
-    table: Table | None = None,
+    table: Table | None = None, max_cell_chars: int = 1_000,
 ) -> None:
     """Normalise, validate and spool valid rows; collects problems and periods on the outcome.
 
@@ -359,6 +360,7 @@ def _analyse_rows(
                 odd = misfits(numbers, rows, hm, *fit) if fit else {}
                 raw = columns_of(rows, hm)
                 del rows  # only the mapped columns' cells are kept from here: ignored columns (notes) can be long
+                early = screen_cells(numbers, raw, table.flagged if table else {}, hm, max_cell_chars)
                 columns = normalise_columns(raw, outcome.organisation, len(numbers))
             if not numbers:
                 continue
@@ -372,10 +374,14 @@ def _analyse_rows(
             columns["duplicate_of"] = seen.mark(numbers, identities)
             outcome.rows_read += len(numbers)
             findings = validate(_frame(columns), today)
-            bad: dict[int, list[Problem]] = {}
+            bad: dict[int, list[Problem]] = {
+                number: [Problem(number, column, code, mask_contacts(value)) for column, (code, value) in cells.items()]
+                for number, cells in early.items()}
             if findings:
                 position = {number: i for i, number in enumerate(numbers)}
                 for f in findings:
+                    if f.column in early.get(f.row_number, ()):
+                        continue  # the cell was emptied for its earlier problem
                     value = raw[f.column][position[f.row_number]] if f.column in raw else None
                     bad.setdefault(f.row_number, []).append(
                         Problem(f.row_number, f.column, f.code, mask_contacts(value)))
@@ -464,7 +470,7 @@ def analyse(
         outcome.reject("file_too_large", f"{outcome.size_bytes} bytes; the limit is {settings.max_file_bytes}")
         return True
     try:
-        with open_table(local, suffix) as table:
+        with open_table(local, suffix, XlsxLimits.of(settings)) as table:
             outcome.header_names = [h.strip() for h in table.header]
             hm = map_header(table.header)
             if hm.pii:
@@ -480,11 +486,12 @@ def analyse(
             elif hm.missing:
                 outcome.reject("missing_columns", ", ".join(hm.missing))
             else:
-                _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today(), table)
+                _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today(), table,
+                              settings.max_cell_chars)
     except UnreadableFile as exc:
         outcome.problems.clear()
         outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
-        outcome.reject("unreadable_file", str(exc))
+        outcome.reject(exc.reason, str(exc))
         outcome.detail_sw = exc.sw
         return True
     if outcome.status == "rejected":

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ingest import normalise as n
-from ingest.contract import COLUMNS, HEADER_ALIASES, PII_HEADERS, REQUIRED_COLUMNS, normalise_header
+from ingest.contract import COLUMN_BY_NAME, COLUMNS, HEADER_ALIASES, PII_HEADERS, REQUIRED_COLUMNS, normalise_header
 
 
 @dataclass
@@ -132,6 +132,39 @@ def header_like(raw: dict[str, list[str]], position: int, hm: HeaderMap) -> tupl
     every mapped cell names its own column)."""
     names = [_column_named(raw[c][position]) for c in hm.index]
     return sum(n is not None for n in names), all(n == c for n, c in zip(names, hm.index, strict=True))
+
+
+def _excerpt(text: str | None, keep: int = 40) -> str | None:
+    return text if text is None or len(text) <= keep else f"{text[:keep]}..."
+
+
+def screen_cells(numbers: list[int], raw: dict[str, list[str]], flagged: dict[int, list[tuple[int, str, str | None]]],
+                 hm: HeaderMap, max_chars: int) -> dict[int, dict[str, tuple[str, str | None]]]:
+    """Row problems found before any normaliser runs: cells longer than `max_chars` (`cell_too_long`) and
+    cells the reader flagged (`formula_without_value`; a count in merged cells, `merged_count`). Returns
+    row number -> column -> (code, value excerpt); those cells are emptied in `raw`, so no pattern ever
+    runs over them and they raise no second problem. Takes the chunk's rows out of `flagged`."""
+    found: dict[int, dict[str, tuple[str, str | None]]] = {}
+    for column, values in raw.items():
+        if values and max(map(len, values)) > max_chars:  # one pass in C; the loop only for a chunk with some
+            for i, value in enumerate(values):
+                if len(value) > max_chars:
+                    found.setdefault(numbers[i], {})[column] = ("cell_too_long", _excerpt(value))
+                    values[i] = ""
+    if flagged:
+        column_at = {i: c for c, i in hm.index.items()}
+        for i, number in enumerate(numbers):
+            for position, code, value in flagged.pop(number, ()):
+                column = column_at.get(position)
+                if column is None:
+                    continue  # a column the contract does not read
+                if code == "merged":
+                    if COLUMN_BY_NAME[column].kind != "count":
+                        continue  # a merged code or place is shown, and read, in every cell of the range
+                    code, value = "merged_count", raw[column][i]
+                found.setdefault(number, {}).setdefault(column, (code, _excerpt(value)))
+                raw[column][i] = ""
+    return found
 
 
 def _shared(values: Iterable[str]) -> list[str]:

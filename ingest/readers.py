@@ -3,6 +3,11 @@ dialects, and XLSX. They sit in front of COPY, which cannot read messy files (ST
 
 A reader yields `(row_number, cells)` with the row numbers a spreadsheet shows (header = row 1),
 so feedback points at the row a person sees. Memory stays flat: files are read as streams.
+
+XLSX is read as the person sees it in Excel, within bounds (docs/xlsx.md, and the XLSX section below):
+`<dimension>` ignored; the visible `routes` sheet, else the first visible one, and a hidden `routes`
+sheet rejects the file; hidden rows and columns read; merged ranges filled with their top-left value
+(a merged count is a row problem); a formula without a cached value a row problem, never an empty cell.
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ import csv
 import datetime as dt
 import io
 import itertools
+import posixpath
 import re
+import struct
+import unicodedata
 import zipfile
 import zlib
+from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers.expat import ExpatError
 
 import charset_normalizer
 import clevercsv
@@ -41,6 +51,8 @@ class UnreadableFile(Exception):
         super().__init__(message)
         self.sw = sw
 
+    reason = "unreadable_file"  # the file reason (CONTRACT.md §4) the pipeline records
+
 
 @dataclass
 class Table:
@@ -56,6 +68,12 @@ class Table:
     # Rows whose quotes do not pair up (CSV), filled as the rows are read: their cells are the row's line
     # split at every delimiter, as a text editor shows it, and must not be loaded.
     malformed: set[int] = field(default_factory=set)
+    # Row number -> (cell position, code, value) of cells the reader could not give as plain values
+    # (XLSX: "formula_without_value", "merged"); filled as rows are read, taken by the pipeline.
+    flagged: dict[int, list[tuple[int, str, str | None]]] = field(default_factory=dict)
+    # XLSX: every worksheet's name -> its first row holding values (hidden sheets too), for checks that
+    # must see the whole workbook (personal-data headers on any sheet).
+    sheet_headers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _detect_encoding(path: Path, head: bytes) -> str:
@@ -359,51 +377,656 @@ def excel_text(value: object) -> str:
     return str(value)
 
 
+# --- XLSX ------------------------------------------------------------------------------------------
+#
+# Workbooks are read with a streaming parser of their own (pyexpat over the zip members), not openpyxl:
+# openpyxl's read-only mode trusts the sheet's `<dimension>` (a stale one drops rows and columns, a lying
+# `A1:XFD1048576` makes it pad a million rows of 16,384 cells), does not expose merged cells, and gives a
+# formula without a cached value as an empty cell; its normal mode holds the whole workbook in memory.
+#
+# The rules (docs/xlsx.md):
+# - bounds first, from the zip directory, then counted while decompressing (a zip can lie about sizes):
+#   unpacked bytes, compression ratio, number of parts; then rows and columns holding values, and merged
+#   ranges. Each is a file reason (`XlsxLimits`, set from NJIA_XLSX_* settings).
+# - `<dimension>` is ignored: rows and columns are those that hold values, wherever they are.
+# - the sheet read is the visible sheet named `routes`, else the first visible sheet. A hidden (or very
+#   hidden) sheet named `routes` rejects the file (`hidden_routes_sheet`): what the person sees and what
+#   the contract names differ. Other hidden sheets (the template's code lists) are not read.
+# - hidden rows and columns are read like the others: hiding is a view (filters, outlines), the values
+#   are still what the organisation sent, and dropping them would lose rows silently.
+# - a merged range shows its top-left value across the whole range, so every cell of the range gets it
+#   (in the rows that hold values of their own: none is made up). Its cells are also flagged (`Table.flagged`, code "merged"): a count merged over several cells is
+#   ambiguous (each row's, or their total?), and the pipeline sets such rows aside (`merged_count`).
+# - a formula without a cached value (a workbook written by a program and never opened in Excel) has no
+#   value to read: the cell is flagged `formula_without_value` (a row problem), never an empty cell.
+# - a macro-enabled workbook is `unsupported_file_type`, whatever its name ends with.
+
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_RATIO_FLOOR = 1 << 20  # parts that unpack to less are too small for their compression ratio to matter
+_READ_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    """The bounds on one workbook (settings `xlsx_*`; the defaults are the settings' defaults)."""
+
+    max_unpacked_bytes: int = 256 * 1024 * 1024
+    max_ratio: float = 100.0
+    max_parts: int = 1_000
+    max_rows: int = 1_048_576
+    max_columns: int = 256
+    max_merged_ranges: int = 10_000
+
+    @classmethod
+    def of(cls, settings: object) -> XlsxLimits:
+        return cls(**{f: getattr(settings, f"xlsx_{f}") for f in cls.__dataclass_fields__})
+
+
+class _Rejected(UnreadableFile):
+    """A readable workbook outside a bound or a rule: the file reason says which."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _names(local: str) -> frozenset[str]:
+    return frozenset(f"{ns}}}{local}" for ns in _MAIN_NS)
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+class _Counted:
+    """A zip member's stream that counts the bytes it really unpacks (the directory may lie)."""
+
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: XlsxLimits) -> None:
+        self._stream = zf.open(info)
+        self._name, self._packed = info.filename, max(info.compress_size, 1)
+        self._limits, self.unpacked = limits, 0
+
+    def read(self, size: int = _READ_BLOCK) -> bytes:
+        data = self._stream.read(_READ_BLOCK if size is None or size < 0 else min(size, _READ_BLOCK))
+        self.unpacked += len(data)
+        if self.unpacked > self._limits.max_unpacked_bytes:
+            raise _Rejected("workbook_too_large", f"{self._name} unpacks to more than "
+                            f"{self._limits.max_unpacked_bytes} bytes")
+        if self.unpacked > _RATIO_FLOOR and self.unpacked / self._packed > self._limits.max_ratio:
+            raise _Rejected("compression_ratio_too_high", f"{self._name} unpacks to more than "
+                            f"{self._limits.max_ratio:g} times its packed size")
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _expat(handlers: dict[str, object]):  # noqa: ANN202 - a pyexpat parser
+    """A namespace-aware expat parser that refuses DTDs (no entity tricks) and collects text in blocks."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.buffer_size = _READ_BLOCK
+
+    def no_dtd(*_: object) -> None:
+        raise ValueError("the workbook's XML declares a DTD")
+
+    parser.StartDoctypeDeclHandler = no_dtd
+    parser.EntityDeclHandler = no_dtd
+    for name, handler in handlers.items():
+        setattr(parser, name, handler)
+    return parser
+
+
+_ENTRY_BYTES = 1024  # of the zip directory per part: 46 bytes and a name (a workbook's are short)
+
+
+def _directory_size(fh: object) -> tuple[int, int] | None:
+    """(entries, bytes) of the zip directory as its end record states them, read before zipfile builds an
+    object per entry (millions of tiny entries would take gigabytes); None when there is no end record."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    fh.seek(max(0, size - (22 + 0xFFFF + 20)))
+    tail = fh.read()
+    fh.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":  # zip64: the sizes are in another record
+        (offset,) = struct.unpack("<Q", tail[at - 12:at - 4])
+        fh.seek(offset)
+        record = fh.read(56)
+        fh.seek(0)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            entries, directory = struct.unpack("<QQ", record[32:48])
+    return entries, directory
+
+
+class _Book:
+    """The zip container of a workbook, with its bounds checked and its parts found."""
+
+    def __init__(self, fh: object, limits: XlsxLimits) -> None:
+        self.limits = limits
+        stated = _directory_size(fh)
+        if stated is not None and (stated[0] > limits.max_parts or stated[1] > limits.max_parts * _ENTRY_BYTES):
+            raise _Rejected("too_many_parts", f"the workbook's directory lists {stated[0]} parts in {stated[1]} "
+                            f"bytes; the limit is {limits.max_parts} parts")
+        self.zf = zipfile.ZipFile(fh)
+        infos = self.zf.infolist()
+        if len(infos) > limits.max_parts:
+            raise _Rejected("too_many_parts", f"the workbook has {len(infos)} parts; the limit is {limits.max_parts}")
+        declared = sum(i.file_size for i in infos)
+        if declared > limits.max_unpacked_bytes:
+            raise _Rejected("workbook_too_large", f"the workbook unpacks to {declared} bytes; "
+                            f"the limit is {limits.max_unpacked_bytes}")
+        for i in infos:
+            if i.file_size > _RATIO_FLOOR and i.file_size / max(i.compress_size, 1) > limits.max_ratio:
+                raise _Rejected("compression_ratio_too_high", f"{i.filename} is packed {i.file_size / max(i.compress_size, 1):.0f} "
+                                f"times; the limit is {limits.max_ratio:g}")
+        self.infos = {i.filename.lstrip("/"): i for i in infos}
+
+    def parse(self, part: str, handlers: dict[str, object], *, stop: Callable[[], bool] | None = None) -> None:
+        """Feed a whole part to a parser with these handlers (`stop` ends it early)."""
+        for _ in self.feed(part, handlers):
+            if stop is not None and stop():
+                return
+
+    def feed(self, part: str, handlers: dict[str, object]) -> Iterator[None]:
+        """Feed a part block by block, yielding after each block (handlers collect what they need)."""
+        info = self.infos.get(part)
+        if info is None:
+            raise KeyError(f"the workbook has no part {part}")
+        parser = _expat(handlers)
+        stream = _Counted(self.zf, info, self.limits)
+        try:
+            while block := stream.read(_READ_BLOCK):
+                parser.Parse(block, False)
+                yield
+            parser.Parse(b"", True)
+            yield
+        finally:
+            stream.close()
+
+    def text(self, part: str) -> bytes | None:
+        """A small part's bytes (content types, relationships), bounded like every read."""
+        if part not in self.infos:
+            return None
+        stream, out = _Counted(self.zf, self.infos[part], self.limits), []
+        try:
+            while block := stream.read(_READ_BLOCK):
+                out.append(block)
+        finally:
+            stream.close()
+        return b"".join(out)
+
+    def relationships(self, part: str) -> dict[str, tuple[str, str]]:
+        """Id -> (type, target part) of a part's relationships."""
+        folder, name = posixpath.split(part)
+        found: dict[str, tuple[str, str]] = {}
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if _local(tag) == "Relationship" and attrs.get("TargetMode") != "External":
+                target = attrs.get("Target", "")
+                path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+                found[attrs.get("Id", "")] = (attrs.get("Type", ""), posixpath.normpath(path).lstrip("/"))
+
+        rels = posixpath.join(folder, "_rels", f"{name}.rels")
+        if rels in self.infos:
+            self.parse(rels, {"StartElementHandler": start})
+        return found
+
+
+@dataclass
+class _Sheet:
+    name: str
+    hidden: bool
+    part: str
+
+
+def _workbook(book: _Book) -> tuple[str, list[_Sheet], bool]:
+    """(workbook part, its sheets in order, whether dates count from 1904)."""
+    types = book.text("[Content_Types].xml") or b""
+    if b"macroEnabled" in types or "xl/vbaProject.bin" in book.infos:
+        raise _Rejected("unsupported_file_type", "a macro-enabled workbook (.xlsm); save it as .xlsx without macros")
+    office = [t for kind, t in book.relationships("").values() if kind.endswith("/officeDocument")]
+    part = office[0] if office else "xl/workbook.xml"
+    rels = book.relationships(part)
+    sheets: list[_Sheet] = []
+    date1904 = [False]
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        local = _local(tag)
+        if local == "sheet":
+            rid = next((v for k, v in attrs.items() if k.endswith("}id")), "")
+            kind, target = rels.get(rid, ("", ""))
+            if kind.endswith("/worksheet"):  # chart sheets and dialog sheets hold no table
+                sheets.append(_Sheet(attrs.get("name", ""), attrs.get("state", "visible") != "visible", target))
+        elif local == "workbookPr":
+            date1904[0] = attrs.get("date1904", "0").lower() in ("1", "true")
+
+    book.parse(part, {"StartElementHandler": start})
+    return part, sheets, date1904[0]
+
+
+def _sheet_key(name: str) -> str:
+    """A sheet name as compared: case, width variants, surrounding spaces and invisible characters aside."""
+    return "".join(c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf").strip().casefold()
+
+
+def _choose_sheet(sheets: list[_Sheet]) -> _Sheet:
+    routes = [s for s in sheets if _sheet_key(s.name) == "routes"]
+    if any(s.hidden for s in routes):
+        raise _Rejected("hidden_routes_sheet", "the sheet named routes is hidden; unhide it (or rename it) and "
+                        "send the file again")
+    if len(routes) > 1:
+        raise UnreadableFile("more than one sheet is named routes")
+    visible = [s for s in sheets if not s.hidden]
+    if not visible:
+        raise UnreadableFile("the workbook has no visible sheet")
+    return routes[0] if routes else visible[0]
+
+
+def _date_styles(book: _Book, part: str | None) -> frozenset[int]:
+    """Positions of the cell formats that show numbers as dates."""
+    if part is None or part not in book.infos:
+        return frozenset()
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+
+    custom: dict[int, str] = {}
+    formats: list[int] = []
+    depth = {"cellXfs": False}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        local = _local(tag)
+        if local == "numFmt":
+            custom[int(attrs.get("numFmtId", "0"))] = attrs.get("formatCode", "")
+        elif local == "cellXfs":
+            depth["cellXfs"] = True
+        elif local == "xf" and depth["cellXfs"]:
+            formats.append(int(attrs.get("numFmtId", "0")))
+
+    def end(tag: str) -> None:
+        if _local(tag) == "cellXfs":
+            depth["cellXfs"] = False
+
+    book.parse(part, {"StartElementHandler": start, "EndElementHandler": end})
+    dates = set()
+    for position, fmt in enumerate(formats):
+        code = custom.get(fmt) or BUILTIN_FORMATS.get(fmt)
+        if code and is_date_format(code) and not is_timedelta_format(code):
+            dates.add(position)
+    return frozenset(dates)
+
+
+class _SharedStrings:
+    """The workbook's shared strings, packed in blocks of text with offsets (a few bytes a string, not
+    the fifty or so of a Python string each: a workbook can hold millions)."""
+
+    _BLOCK = 4096
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.offsets: list[array] = []
+        self._pending: list[str] = []
+
+    def add(self, text: str) -> None:
+        self._pending.append(text)
+        if len(self._pending) == self._BLOCK:
+            self._pack()
+
+    def _pack(self) -> None:
+        offsets = array("q", [0])
+        for text in self._pending:
+            offsets.append(offsets[-1] + len(text))
+        self.blocks.append("".join(self._pending))
+        self.offsets.append(offsets)
+        self._pending = []
+
+    def finish(self) -> _SharedStrings:
+        if self._pending:
+            self._pack()
+        return self
+
+    def __getitem__(self, index: int) -> str:
+        block, at = divmod(index, self._BLOCK)
+        if index < 0 or block >= len(self.blocks) or at >= len(self.offsets[block]) - 1:
+            raise ValueError(f"shared string {index} does not exist")
+        offsets = self.offsets[block]
+        return self.blocks[block][offsets[at]:offsets[at + 1]]
+
+
+def _shared_strings(book: _Book, part: str | None) -> _SharedStrings:
+    strings = _SharedStrings()
+    if part is None or part not in book.infos:
+        return strings.finish()
+    si, t, rph = _names("si"), _names("t"), _names("rPh")
+    state = {"text": None, "in_t": False, "phonetic": 0}
+    parts: list[str] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag in si:
+            parts.clear()
+        elif tag in t and not state["phonetic"]:
+            state["in_t"] = True
+        elif tag in rph:
+            state["phonetic"] += 1
+
+    def end(tag: str) -> None:
+        if tag in si:
+            strings.add("".join(parts))
+        elif tag in t:
+            state["in_t"] = False
+        elif tag in rph:
+            state["phonetic"] -= 1
+
+    def data(text: str) -> None:
+        if state["in_t"]:
+            parts.append(text)
+
+    book.parse(part, {"StartElementHandler": start, "EndElementHandler": end, "CharacterDataHandler": data})
+    return strings.finish()
+
+
+_COLUMN_CACHE: dict[str, int] = {}
+
+
+def _column_index(letters: str) -> int:
+    """1 for A, 27 for AA; 0 for what is not a column reference."""
+    index = _COLUMN_CACHE.get(letters)
+    if index is None:
+        index = 0
+        for ch in letters.upper():
+            if not "A" <= ch <= "Z":
+                return 0
+            index = index * 26 + ord(ch) - 64
+        if len(_COLUMN_CACHE) < 20_000:
+            _COLUMN_CACHE[letters] = index
+    return index
+
+
+def _reference(ref: str) -> tuple[int, int]:
+    """(row, column) of a cell reference such as `B12`."""
+    letters = ref.rstrip("0123456789")
+    digits = ref[len(letters):]
+    return (int(digits) if digits else 0), _column_index(letters.replace("$", ""))
+
+
+def _merged_ranges(book: _Book, part: str) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges (first row, first column, last row, last column) by first row. The sheet
+    lists them after its rows, so they are read first; a sheet that never names them is not parsed twice."""
+    info = book.infos[part]
+    stream, tail, seen = _Counted(book.zf, info, book.limits), b"", False
+    try:
+        while block := stream.read(_READ_BLOCK):
+            if b"mergeCell" in tail + block:
+                seen = True
+                break
+            tail = block[-16:]
+    finally:
+        stream.close()
+    if not seen:
+        return []
+    names = _names("mergeCell")
+    ranges: list[tuple[int, int, int, int]] = []
+    limit = book.limits.max_merged_ranges
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag in names:
+            first, _, last = attrs.get("ref", "").partition(":")
+            r1, c1 = _reference(first)
+            r2, c2 = _reference(last or first)
+            if min(r1, c1, r2, c2) < 1 or r2 < r1 or c2 < c1:
+                raise ValueError(f"a merged range {attrs.get('ref', '')!r} is not a range")
+            if (r1, c1) != (r2, c2):
+                ranges.append((r1, c1, r2, c2))
+            if len(ranges) > limit:
+                raise _Rejected("too_many_merged_cells", f"the sheet has more than {limit} merged ranges")
+
+    book.parse(part, {"StartElementHandler": start})
+    return sorted(ranges)
+
+
+class _SheetRows:
+    """The handlers that turn a sheet's XML into rows of cells as Excel shows them."""
+
+    def __init__(self, strings: _SharedStrings, date_styles: frozenset[int], date1904: bool,
+                 limits: XlsxLimits) -> None:
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+        self.strings, self.date_styles, self.limits = strings, date_styles, limits
+        self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        self.done: list[tuple[int, dict[int, str]]] = []  # finished rows, with their cells by column
+        self.formulas: dict[tuple[int, int], str] = {}  # cells whose formula has no cached value
+        self.row = 0
+        self.cells: dict[int, str] = {}
+        self.column = 0
+        self.kind = self.style = None
+        self.formula: list[str] | None = None
+        self.value: list[str] | None = None
+        self.inline = False
+        self.collect = False
+        self.phonetic = 0
+        self.tags = {n: _names(n) for n in ("row", "c", "v", "f", "is", "t", "rPh")}
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tags = self.tags
+        if tag in tags["c"]:
+            ref = attrs.get("r")
+            self.column = _reference(ref)[1] if ref else self.column + 1
+            if self.column < 1:
+                raise ValueError(f"a cell reference {ref!r} is not a cell")
+            self.kind, self.style = attrs.get("t", "n"), attrs.get("s")
+            self.formula = self.value = None
+            self.inline = False
+        elif tag in tags["v"]:
+            self.value, self.collect = [], True
+        elif tag in tags["f"]:
+            self.formula, self.collect = [], True
+        elif tag in tags["is"]:
+            self.inline, self.value = True, []
+        elif tag in tags["t"] and self.inline and not self.phonetic:
+            self.collect = True
+        elif tag in tags["rPh"]:
+            self.phonetic += 1
+        elif tag in tags["row"]:
+            ref = attrs.get("r")
+            number = int(ref) if ref else self.row + 1
+            if number <= self.row:
+                raise ValueError(f"row {number} comes after row {self.row}")
+            self.row, self.cells, self.column = number, {}, 0
+
+    def data(self, text: str) -> None:
+        if self.collect:
+            target = self.formula if self.formula is not None and self.value is None else self.value
+            if target is not None:
+                target.append(text)
+
+    def end(self, tag: str) -> None:
+        tags = self.tags
+        if tag in tags["v"] or tag in tags["f"] or tag in tags["t"]:
+            self.collect = False
+        elif tag in tags["rPh"]:
+            self.phonetic -= 1
+        elif tag in tags["c"]:
+            self._cell()
+        elif tag in tags["row"]:
+            if self.cells:
+                self.done.append((self.row, self.cells))
+
+    def _cell(self) -> None:
+        if self.value is None and self.formula is not None:
+            text = "".join(self.formula)
+            self.formulas[(self.row, self.column)] = text
+            self._put("=" + text)  # a value no normaliser recognises; the pipeline reports the formula
+            return
+        if self.value is None:
+            return  # a formatted empty cell
+        raw = "".join(self.value)
+        kind = self.kind
+        if kind == "s":
+            text = self.strings[int(raw)]
+        elif kind in ("str", "inlineStr", "e") or self.inline:
+            text = raw
+        elif kind == "b":
+            text = "TRUE" if raw.strip() in ("1", "true") else "FALSE"
+        elif kind == "d":
+            try:
+                text = excel_text(dt.datetime.fromisoformat(raw.strip()))
+            except ValueError:
+                text = raw
+        else:
+            text = self._number(raw.strip())
+        if text:
+            self._put(text)
+
+    def _number(self, raw: str) -> str:
+        if not raw:
+            return ""
+        try:
+            number: float | int = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+        except ValueError:
+            return raw
+        if self.style is not None and self.date_styles and int(self.style) in self.date_styles:
+            from openpyxl.utils.datetime import from_excel
+
+            try:
+                return excel_text(from_excel(number, self.epoch))
+            except (ValueError, OverflowError, TypeError):
+                pass
+        return excel_text(number)
+
+    def _put(self, text: str) -> None:
+        if self.column > self.limits.max_columns:
+            raise _Rejected("too_many_columns", f"a value in column {self.column} of row {self.row}; "
+                            f"the limit is {self.limits.max_columns} columns")
+        self.cells[self.column] = text
+
+
+def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[int, int, int, int]],
+               flagged: dict[int, list[tuple[int, str, str | None]]]) -> Iterator[tuple[int, list[str]]]:
+    """The sheet's rows as Excel shows them, merged ranges filled, each row holding values counted against
+    the bound. A merged range fills the rows it covers that hold values of their own; rows it alone would
+    fill are not made up (they would hold nothing else, and a tiny file could make a million of them)."""
+    limits = book.limits
+    pending = iter(merges)
+    upcoming = next(pending, None)
+    active: list[tuple[int, int, int, str, str | None]] = []  # (last row, first column, last column, value, formula)
+    count = 0
+
+    def emit(number: int, cells: dict[int, str]) -> tuple[int, list[str]]:
+        nonlocal upcoming, count, active
+        while upcoming is not None and upcoming[0] <= number:
+            r1, c1, r2, c2 = upcoming
+            value = cells.get(c1, "") if r1 == number else ""  # a range whose first row is missing shows nothing
+            if value:
+                if c2 > limits.max_columns:
+                    raise _Rejected("too_many_columns", f"a merged range reaches column {c2}; "
+                                    f"the limit is {limits.max_columns} columns")
+                active.append((r2, c1, c2, value, reader.formulas.get((number, c1))))
+            upcoming = next(pending, None)
+        if active:
+            active = [m for m in active if m[0] >= number]
+            filled: set[int] = set()
+            marks = flagged.setdefault(number, [])
+            for _, c1, c2, value, formula in active:
+                for column in range(c1, c2 + 1):
+                    if column in filled:
+                        raise UnreadableFile("two merged ranges overlap")
+                    filled.add(column)
+                    cells[column] = value
+                    marks.append((column - 1, "merged", None))
+                    # What a covered cell holds is not shown; a top-left formula without a value is, everywhere.
+                    reader.formulas.pop((number, column), None)
+                    if formula is not None:
+                        marks.append((column - 1, "formula_without_value", formula))
+        if reader.formulas:
+            for column in cells:
+                if (number, column) in reader.formulas:
+                    flagged.setdefault(number, []).append(
+                        (column - 1, "formula_without_value", reader.formulas.pop((number, column))))
+        count += 1
+        if count > limits.max_rows:
+            raise _Rejected("too_many_rows", f"more than {limits.max_rows} rows hold values; "
+                            f"the limit is {limits.max_rows}")
+        row = [""] * max(cells)
+        for column, text in cells.items():
+            row[column - 1] = text
+        return number, row
+
+    for _ in book.feed(part, {"StartElementHandler": reader.start, "EndElementHandler": reader.end,
+                              "CharacterDataHandler": reader.data}):
+        done, reader.done = reader.done, []
+        for number, cells in done:
+            yield emit(number, cells)
+
+
+def _first_row(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: XlsxLimits) -> list[str]:
+    """A sheet's first row holding values; its parsing stops there."""
+    if sheet.part not in book.infos:
+        return []
+    reader = _SheetRows(strings, frozenset(), False, limits)
+    for _ in book.feed(sheet.part, {"StartElementHandler": reader.start, "EndElementHandler": reader.end,
+                                    "CharacterDataHandler": reader.data}):
+        for _, cells in reader.done:
+            if any(c.strip() for c in cells.values()):
+                row = [""] * max(cells)
+                for column, text in cells.items():
+                    row[column - 1] = text
+                return row
+        reader.done = []
+    return []
+
+
 # What a damaged workbook raises (a broken zip member, truncated or invalid XML, a missing part): the file
 # is unreadable, rather than the run crashing on it again and again.
-_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, SyntaxError)
+_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, SyntaxError,
+                NotImplementedError, RuntimeError, ExpatError, IndexError)
 
 
 def _xlsx_guard(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
     try:
         yield from records
+    except UnreadableFile:
+        raise
     except _XLSX_ERRORS as exc:
         raise UnreadableFile(f"the .xlsx workbook is damaged: {exc}") from exc
 
 
 @contextmanager
-def _open_xlsx(path: Path) -> Iterator[Table]:
-    import openpyxl  # imported here: only XLSX files need it
-
-    # Opened as a file object: the local copy has no suffix, and openpyxl refuses a path without one.
-    fh = path.open("rb")
-    try:
-        workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-    except _XLSX_ERRORS as exc:
-        fh.close()
-        raise UnreadableFile(f"the file is not a readable .xlsx workbook: {exc}") from exc
-    try:
-        by_name = {ws.title.strip().casefold(): ws for ws in workbook.worksheets}
-        sheet = by_name.get("routes") or (workbook.worksheets[0] if workbook.worksheets else None)
-        if sheet is None:
-            raise UnreadableFile("the workbook has no sheets")
-        records = _xlsx_guard(
-            (number, [excel_text(v) for v in values])
-            # iter_rows starts at row 1 (filling missing rows), whatever the sheet's stored dimension says.
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        )
+def _open_xlsx(path: Path, limits: XlsxLimits | None = None) -> Iterator[Table]:
+    limits = limits or XlsxLimits()
+    with path.open("rb") as fh:
+        try:
+            book = _Book(fh, limits)
+            part, sheets, date1904 = _workbook(book)
+            sheet = _choose_sheet(sheets)
+            rels = book.relationships(part)
+            by_kind = {kind.rsplit("/", 1)[-1]: target for kind, target in rels.values()}
+            strings = _shared_strings(book, by_kind.get("sharedStrings"))
+            reader = _SheetRows(strings, _date_styles(book, by_kind.get("styles")), date1904, limits)
+            if sheet.part not in book.infos:
+                raise UnreadableFile(f"the sheet {sheet.name!r} has no content")
+            merges = _merged_ranges(book, sheet.part)
+            headers = {s.name: _first_row(book, s, strings, limits) for s in sheets if s is not sheet}
+        except UnreadableFile:
+            raise
+        except _XLSX_ERRORS as exc:
+            raise UnreadableFile(f"the file is not a readable .xlsx workbook: {exc}") from exc
+        flagged: dict[int, list[tuple[int, str, str | None]]] = {}
+        records = _xlsx_guard(_xlsx_rows(book, sheet.part, reader, merges, flagged))
         first = _first_nonblank(records)
         header_row, header = first if first else (1, [])
-        yield Table(header, header_row, records, f"xlsx sheet {sheet.title!r}")
-    finally:
-        workbook.close()
-        fh.close()
+        headers[sheet.name] = header
+        yield Table(header, header_row, records, f"xlsx sheet {sheet.name!r}", flagged=flagged,
+                    sheet_headers=headers)
 
 
 @contextmanager
-def open_table(path: Path, suffix: str) -> Iterator[Table]:
+def open_table(path: Path, suffix: str, xlsx_limits: XlsxLimits | None = None) -> Iterator[Table]:
     """Open a delivered file (already copied locally) as a table; raises UnreadableFile."""
-    opener = _open_xlsx if suffix == ".xlsx" else _open_csv
+    opener = (lambda p: _open_xlsx(p, xlsx_limits)) if suffix == ".xlsx" else _open_csv
     try:
         with opener(path) as table:
             yield table

@@ -24,6 +24,17 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for identifiers")
     max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="larger files are rejected")
     max_invalid_share: float = Field(default=0.5, ge=0.0, le=1.0, description="above it a file is rejected")
+    max_cell_chars: int = Field(default=1_000, ge=1,
+                                description="a longer cell in a contract column is a row problem (cell_too_long)")
+    xlsx_max_unpacked_bytes: int = Field(default=256 * 1024 * 1024, ge=1,
+                                         description="an XLSX that unpacks to more is rejected (workbook_too_large)")
+    xlsx_max_ratio: float = Field(default=100.0, gt=1.0,
+                                  description="a part packed more tightly is rejected (compression_ratio_too_high)")
+    xlsx_max_parts: int = Field(default=1_000, ge=1, description="zip members of an XLSX (too_many_parts)")
+    xlsx_max_rows: int = Field(default=1_048_576, ge=1, description="rows holding values in the sheet (too_many_rows)")
+    xlsx_max_columns: int = Field(default=256, ge=1, description="last column holding a value (too_many_columns)")
+    xlsx_max_merged_ranges: int = Field(default=10_000, ge=0,
+                                        description="merged ranges in the sheet (too_many_merged_cells)")
     reports_outbox: Path | None = Field(default=None, description="where the yearly DAG writes report packs")
     ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
                                 description="processes that ingest organisations' files in parallel; 1 = in process")
