@@ -180,8 +180,8 @@ def write(outcome: FileOutcome, folder_url: str) -> list[str]:
     written = []
     for suffix, text in ((".csv", "\ufeff" + render_csv(outcome)), (".html", render_html(outcome))):
         path = f"{folder}/{stem}{suffix}"
-        with fs.open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with fs.open(path, "wb") as fh:  # a name that is not UTF-8 is shown escaped
+            fh.write(text.encode("utf-8", "backslashreplace"))
         written.append(path)
     return written
 

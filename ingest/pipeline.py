@@ -640,7 +640,7 @@ def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Pat
             duplicate_of=outcome.duplicate_of,
             detail=outcome.detail,
             delivery_seq=delivery.seq,
-            delivered_at=delivery.delivered_at,
+            delivered_at=delivery.source_mtime,
         )
         if outcome.status in ("accepted", "accepted_with_errors"):
             load.copy_rows(conn, outcome.submission_id, spool)
@@ -648,7 +648,15 @@ def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Pat
         load.insert_problems(conn, outcome.submission_id, outcome.problems)
         # Written before the commit (CONTRACT.md §7): a crash in between leaves the file unprocessed, and the
         # rerun rewrites the same feedback files; after the commit it would leave a processed file without any.
-        outcome.feedback_files = feedback.write(outcome, folder)
+        try:
+            outcome.feedback_files = feedback.write(outcome, folder)
+        except Exception as exc:
+            if outcome.reason != "internal_error" or _environment_failure(exc):
+                raise
+            # Recording the failure must not fail in turn: the ledger row still tells the file's outcome.
+            log.error("%s: no feedback written for its internal error (%s: %s)", outcome.file,
+                      type(exc).__name__, mask_contacts(str(exc)))
+            outcome.feedback_files = []
     return True
 
 
