@@ -100,7 +100,7 @@ class FileOutcome:
         return PurePosixPath(self.file).name
 
     def reject(self, reason: str, detail: str | None = None) -> FileOutcome:
-        self.status, self.reason, self.detail = "rejected", reason, detail
+        self.status, self.reason, self.detail = "rejected", reason, visible(detail)
         self.rows_loaded, self.rows_quarantined = 0, self.rows_read
         return self
 
@@ -669,8 +669,9 @@ def ingest(settings: Settings, sources: list[str] | None = None,
     organisations are processed in parallel worker processes (`_ingest_in_parallel`); otherwise every file is
     processed here, one after another, as always (so small runs and single-organisation runs are unchanged).
     Either way an organisation's files are processed in delivery order, one after another; the outcomes
-    come back in discovery order; the progress callback is called once per file, in this process; a file's
-    exception propagates; and this process writes the run's line in ops.runs.
+    come back in discovery order; the progress callback is called once per file, in this process; a file
+    that makes processing fail is recorded as its outcome (`process`), while a failure of the environment
+    propagates; and this process writes the run's line in ops.runs.
     """
     started = dt.datetime.now(dt.UTC)
     files = discover(settings, sources)

@@ -60,7 +60,8 @@ def _parse(path: Path, fh) -> dict[str, Organisation]:  # noqa: ANN001 - a text 
     missing = [c for c in ("organisation_code", "organisation_name") if c not in fields]
     if missing:
         raise RegistryError(f"organisation registry {path} lacks column(s) {', '.join(missing)}")
-    if len(set(fields)) != len(fields):
+    named = [f for f in fields if f]
+    if len(set(named)) != len(named):
         raise RegistryError(f"organisation registry {path}: a column appears twice in the header (line 1)")
     orgs: dict[str, Organisation] = {}
     first_line: dict[str, int] = {}
@@ -74,7 +75,7 @@ def _parse(path: Path, fh) -> dict[str, Organisation]:  # noqa: ANN001 - a text 
 
         if not any(c.strip() for c in cells):
             continue  # a blank line
-        if len(cells) > len(fields):
+        if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields):]):
             raise bad(f"{len(cells)} cells for {len(fields)} columns (a comma inside a name must be quoted)")
         row = {name: value for name, value in zip(fields, cells, strict=False) if name}
         raw_code = row.get("organisation_code", "")

@@ -309,8 +309,8 @@ def test_a_registry_that_is_not_utf8(hostile: Settings) -> None:
 
 def test_registry_accepts_what_deployments_write(hostile: Settings) -> None:
     hostile.organisations_path.write_text(
-        "\ufeffOrganisation_Code,organisation_name,active\nKE-ngo_01,\"Trust, Mombasa\",yes\n\nB2,Beta,\n"
-        "C3,Gamma,FALSE\n", encoding="utf-8")
+        "\ufeffOrganisation_Code,organisation_name,active,\nKE-ngo_01,\"Trust, Mombasa\",yes\n\nB2,Beta,\n"
+        "C3,Gamma,FALSE,,\n", encoding="utf-8")  # Excel's trailing empty cells too
     orgs = read_registry(hostile.organisations_path)
     assert {c: o.active for c, o in orgs.items()} == {"KE-ngo_01": True, "B2": True, "C3": False}
     assert orgs["KE-ngo_01"].name == "Trust, Mombasa"
