@@ -45,11 +45,12 @@ class Delivery:
 def register_deliveries(conn: psycopg.Connection, files: Iterable[tuple[str, str, dt.datetime | None]]) -> None:
     """Give each (path, sha256, source mtime) not seen before the next delivery sequence, in the order given
     (discovery order: by modification time within an organisation's folder)."""
-    for file_path, sha256, mtime in files:
-        conn.execute(
+    values = [(text(file_path), sha256, mtime) for file_path, sha256, mtime in files]
+    if values:  # one statement per file, in this order, in one round trip
+        conn.cursor().executemany(
             "insert into ops.deliveries (file_path, sha256, source_mtime) values (%s, %s, %s)"
             " on conflict (file_path, sha256) do nothing",
-            (text(file_path), sha256, mtime),
+            values,
         )
 
 

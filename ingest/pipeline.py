@@ -563,7 +563,7 @@ def _environment_failure(exc: BaseException) -> bool:
     Of the database's errors only data exceptions (SQLSTATE class 22, psycopg.DataError) and integrity
     violations (class 23) are about the data sent; a connection lost, a privilege missing, a server shutting
     down, a full disk or a deadlock is not."""
-    if isinstance(exc, (warehouse.WarehouseError, registry.RegistryError)):
+    if isinstance(exc, (warehouse.WarehouseError, registry.RegistryError, ImportError)):  # a broken install
         return True
     if isinstance(exc, psycopg.Error):
         return not isinstance(exc, (psycopg.DataError, psycopg.IntegrityError))

@@ -46,15 +46,17 @@ def read_registry(path: Path) -> dict[str, Organisation]:
         )
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            return _parse(path, fh)
+            reader = csv.reader(fh, strict=True)
+            try:
+                return _parse(path, reader)
+            except csv.Error as exc:
+                raise RegistryError(f"organisation registry {path}, line {reader.line_num}: not readable as CSV "
+                                    f"({exc}); fix that line and run again") from exc
     except UnicodeDecodeError as exc:
         raise RegistryError(f"organisation registry {path} is not UTF-8 text ({exc}); save it as CSV UTF-8") from exc
-    except csv.Error as exc:
-        raise RegistryError(f"organisation registry {path} is not a readable CSV: {exc}") from exc
 
 
-def _parse(path: Path, fh) -> dict[str, Organisation]:  # noqa: ANN001 - a text file
-    reader = csv.reader(fh, strict=True)
+def _parse(path: Path, reader) -> dict[str, Organisation]:  # noqa: ANN001 - a csv reader
     header = next(reader, None) or []
     fields = [f.strip().lower() for f in header]
     missing = [c for c in ("organisation_code", "organisation_name") if c not in fields]

@@ -287,6 +287,8 @@ REGISTRY_HEADER = "organisation_code,organisation_name,organisation_type,county_
     pytest.param("ALPHA,,ngo,047,true\n", "line 2", "no organisation_name", id="no-name"),
     pytest.param('ALPHA,"Alpha\nTrust",ngo,047,true\n', "lines 2-3", "line break", id="newline-in-name"),
     pytest.param(",Nameless,ngo,047,true\n", "line 2", "letters, digits", id="empty-code"),
+    pytest.param('ALPHA,Alpha,ngo,047,true\nBETA,"Beta" Trust,ngo,047,true\n', "line 3", "not readable as CSV",
+                 id="stray-quote"),
 ])
 def test_a_bad_registry_fails_the_run_naming_the_line(hostile: Settings, body: str, line: str, says: str) -> None:
     _good(hostile, "ALPHA")
