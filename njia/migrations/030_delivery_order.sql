@@ -17,7 +17,8 @@ alter table ops.submissions
     add column detail       text;
 comment on column ops.submissions.delivery_seq is
     'Order of delivery (ops.deliveries); the latest accepted delivery of a period is in force.';
-comment on column ops.submissions.delivered_at is 'The source''s modification time, where the storage gives one.';
+comment on column ops.submissions.delivered_at is
+    'The source''s modification time, where the storage gives one (received_at for files before migration 030).';
 comment on column ops.submissions.detail is 'What the feedback says about the reason (an internal error''s id).';
 
 -- Files received before this migration were committed in delivery order: that order is their submission_id.
