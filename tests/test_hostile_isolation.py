@@ -377,7 +377,8 @@ def test_feedback_csv_never_starts_a_formula(hostile: Settings) -> None:
 
 # --- everything at once, in parallel ---------------------------------------------------------------
 
-def test_parallel_run_over_poison_files_reports_every_file(hostile: Settings) -> None:
+@pytest.mark.parametrize("workers", [1, 2], ids=["sequential", "parallel"])
+def test_a_run_over_poison_files_reports_every_file(hostile: Settings, workers: int) -> None:
     inbox = _inbox(hostile)
     nul_header = [h if h != "carriers" else "carr\x00iers" for h in HEADER]
     write_file(inbox, "ALPHA/nul-header.csv", csv_bytes(grid(rows(2), header=nul_header)), mtime=1_700_000_000)
@@ -388,7 +389,7 @@ def test_parallel_run_over_poison_files_reports_every_file(hostile: Settings) ->
     write_file(inbox, "BETA/nul-cell.csv", csv_bytes(grid(records)), mtime=1_700_000_030)
     write_file(inbox, "BETA/" + "y" * 245 + ".csv", csv_bytes(grid(rows(2, start=80))), mtime=1_700_000_040)
     write_file(inbox, "GAMMA/good.csv", csv_bytes(grid(rows(5, start=90))), mtime=1_700_000_050)
-    outcomes = pipeline.ingest(hostile, workers=2)
+    outcomes = pipeline.ingest(hostile, workers=workers)
 
     got = {(o.organisation, o.file_name[:12]): (o.status, o.reason) for o in outcomes}
     assert got == {
