@@ -6,9 +6,11 @@ inbox (`NJIA_INBOX`) and process each one in its own mapped task: archive, valid
 load the good rows, quarantine the rest, write feedback to the organisation's folder.
 
 - `discover` lists the new files (a file already in the ledger with the same bytes is not new).
-- `process_file` runs once per file, one at a time in delivery order (a correction must land after the
-  file it corrects), and returns the file's outcome (the `njia ingest --json` object). A rejected file is a
-  normal outcome, not a task failure: the organisation gets feedback.
+- `process_file` runs once per file, one at a time in delivery order, and returns the file's outcome (the `njia ingest --json` object). A rejected file is a
+  normal outcome, not a task failure: the organisation gets feedback; so is a file that makes processing
+  fail (`internal_error`). A task fails only when the environment does (the warehouse down, a bad registry).
+  Which file is in force does not depend on the order the tasks commit in (a retry can land after a later
+  file): `discover` fixes each file's delivery sequence, and the latest delivery wins.
 - `publish` records the files' outcomes in `ops.runs` and updates the asset `njia://raw/route_reports` when any row
   was loaded, which starts `njia_transform`. It runs even when some file's task failed, so the files that
   did load are not held back.
@@ -49,8 +51,8 @@ def njia_ingest() -> None:
         log.info("%d new file(s)", len(files))
         return files
 
-    # One file at a time, in discovery order (the scheduler queues mapped instances by map index): a
-    # correction must be committed after the file it corrects, because the latest submission wins.
+    # One file at a time, in discovery order (the scheduler queues mapped instances by map index). Not what
+    # keeps a correction in force (a retry can run after a later file): the delivery sequence is.
     @task(map_index_template="{{ file_label }}", max_active_tis_per_dagrun=1)
     def process_file(file: str) -> dict[str, Any] | None:
         from ingest.pipeline import process

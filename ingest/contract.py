@@ -76,7 +76,7 @@ STATUSES = ("accepted", "accepted_with_errors", "rejected", "duplicate")
 FILE_REASONS = (
     "unreadable_file", "unsupported_file_type", "file_too_large", "empty_file", "missing_columns",
     "duplicate_columns", "pii_columns", "unknown_organisation", "organisation_mismatch",
-    "period_overlap", "too_many_invalid_rows",
+    "period_overlap", "too_many_invalid_rows", "inactive_organisation", "internal_error",
     "workbook_too_large", "compression_ratio_too_high", "too_many_parts", "too_many_rows", "too_many_columns",
     "too_many_merged_cells", "hidden_routes_sheet",
 )
@@ -84,7 +84,7 @@ ROW_PROBLEMS = (
     "missing_value", "invalid_period", "future_period", "county_required", "unknown_county",
     "unknown_country", "unknown_transit_point", "unknown_carrier", "unknown_recruitment_method",
     "unknown_means_of_control", "unknown_exploitation_type", "unknown_transport_mode", "invalid_count",
-    "inconsistent_counts", "duplicate_row",
+    "inconsistent_counts", "duplicate_row", "control_character",
     # A row that does not fit the header (CSV): never mapped to columns by position (docs/csv-dialects.md).
     "extra_cells", "missing_cells", "malformed_quotes", "repeated_header",
     "cell_too_long", "formula_without_value", "merged_count",

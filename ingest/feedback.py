@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ import fsspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from njia.cells import neutralise
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ingest.pipeline import FileOutcome
@@ -95,6 +98,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A count is in merged cells, so it is unclear which row it belongs to. Unmerge it and give each row its count.",
         "Idadi iko katika seli zilizounganishwa, kwa hiyo haijulikani ni ya safu ipi. Zitenganishe na uipe kila safu idadi yake.",
     ),
+    "inactive_organisation": (
+        "This folder's organisation is marked inactive in the registry, so nothing was loaded. Ask the Njia "
+        "team to mark it active again, then send the file again.",
+        "Shirika la folda hii limewekwa kama lisilo hai kwenye sajili, kwa hiyo hakuna kilichopokelewa. Omba "
+        "timu ya Njia ilirudishe kuwa hai, kisha utume faili tena.",
+    ),
+    "internal_error": (
+        "Njia could not process this file because of a problem on our side; the Njia team has been told "
+        "(quote the error id). You do not need to change the file; send it again only if the team asks.",
+        "Njia haikuweza kushughulikia faili hili kwa sababu ya tatizo upande wetu; timu ya Njia imearifiwa "
+        "(taja namba ya kosa). Huhitaji kubadilisha faili; ulitume tena tu timu ikikuomba.",
+    ),
     "missing_value": ("A required value is empty.", "Thamani inayohitajika haijajazwa."),
     "invalid_period": (
         "The period is not YYYY, YYYY-Qn or YYYY-MM (year 2010 or later).",
@@ -155,6 +170,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Safu hii inarudia kichwa (majina ya safu wima): si data na imewekwa kando. Safu zinazofuata zinasomwa "
         "kwa safu wima zile zile.",
     ),
+    "control_character": (
+        "The cell holds an invisible control character (such as NUL, shown as \\x00); type the value again.",
+        "Kisanduku kina herufi ya udhibiti isiyoonekana (kama NUL, inayoonyeshwa kama \\x00); andika thamani "
+        "upya.",
+    ),
     "ignored_column": ("This column is not part of the contract and was ignored.", "Safu wima hii imepuuzwa."),
 }
 
@@ -209,15 +229,35 @@ def render_html(outcome: FileOutcome) -> str:
     return _env().get_template("feedback.html").render(o=outcome, rows=feedback_rows(outcome), message=message)
 
 
+FALLBACK_FOLDER = "njia-feedback"  # used when something that is not a folder is named `feedback`
+_MAX_NAME_BYTES = 150  # of the delivered file's name in a feedback file's name (file systems allow 255)
+
+
 def write(outcome: FileOutcome, folder_url: str) -> list[str]:
-    """Write `<file>.<sha8>.feedback.csv|html` into the organisation's feedback folder; returns their URLs."""
-    fs, folder = fsspec.core.url_to_fs(folder_url.rstrip("/") + "/feedback")
+    """Write `<file>.<sha8>.feedback.csv|html` into the organisation's feedback folder; returns their URLs.
+
+    When the organisation folder holds a *file* named `feedback`, the feedback goes to `njia-feedback/`
+    beside it (logged), rather than failing the file."""
+    fs, base = fsspec.core.url_to_fs(folder_url.rstrip("/"))
+    folder = f"{base}/feedback"
+    if fs.exists(folder) and not fs.isdir(folder):
+        log.warning("%s is a file, not a folder: feedback written to %s/%s instead; rename that file",
+                    folder, base, FALLBACK_FOLDER)
+        folder = f"{base}/{FALLBACK_FOLDER}"
     fs.makedirs(folder, exist_ok=True)
-    stem = f"{outcome.file_name}.{outcome.sha256[:8]}.feedback"
+    stem = f"{_short(outcome.file_name)}.{outcome.sha256[:8]}.feedback"
     written = []
     for suffix, text in ((".csv", "\ufeff" + render_csv(outcome)), (".html", render_html(outcome))):
         path = f"{folder}/{stem}{suffix}"
-        with fs.open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with fs.open(path, "wb") as fh:  # a name that is not UTF-8 is shown escaped
+            fh.write(text.encode("utf-8", "backslashreplace"))
         written.append(path)
     return written
+
+
+def _short(name: str) -> str:
+    """A file name cut to _MAX_NAME_BYTES UTF-8 bytes (whole characters), so the feedback name stays legal."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= _MAX_NAME_BYTES:
+        return name
+    return raw[:_MAX_NAME_BYTES].decode("utf-8", "ignore") + "~"

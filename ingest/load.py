@@ -7,12 +7,61 @@ import datetime as dt
 import json
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from ingest.normalise import Period
 from ingest.prepare import LOAD_COLUMNS
+
+
+def text(value: object) -> object:
+    """A value as PostgreSQL can store it: NUL (which text refuses) shown as `\\x00`, and a name that is
+    not valid UTF-8 (a lone surrogate from the file system) with the bad bytes escaped; lists item by item.
+    Deterministic, so a lookup finds what an insert stored."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\\x00")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [text(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """When a file (path and bytes) was first discovered: `seq` orders an organisation's deliveries (the
+    rows in force are the latest delivery's), whatever order they are committed in."""
+
+    seq: int
+    source_mtime: dt.datetime | None
+
+
+def register_deliveries(conn: psycopg.Connection, files: Iterable[tuple[str, str, dt.datetime | None]]) -> None:
+    """Give each (path, sha256, source mtime) not seen before the next delivery sequence, in the order given
+    (discovery order: by modification time within an organisation's folder)."""
+    values = [(text(file_path), sha256, mtime) for file_path, sha256, mtime in files]
+    if values:  # one statement per file, in this order, in one round trip
+        conn.cursor().executemany(
+            "insert into ops.deliveries (file_path, sha256, source_mtime) values (%s, %s, %s)"
+            " on conflict (file_path, sha256) do nothing",
+            values,
+        )
+
+
+def delivery(conn: psycopg.Connection, file_path: str, sha256: str, mtime: dt.datetime | None) -> Delivery:
+    """The file's delivery (registered now if it was never discovered, as when `process` is called alone)."""
+    register_deliveries(conn, [(file_path, sha256, mtime)])
+    seq, source_mtime = conn.execute(
+        "select delivery_seq, source_mtime from ops.deliveries where file_path = %s and sha256 = %s",
+        (text(file_path), sha256),
+    ).fetchone()
+    return Delivery(int(seq), source_mtime)
 
 
 def lock(conn: psycopg.Connection, *names: str) -> None:
@@ -23,7 +72,7 @@ def lock(conn: psycopg.Connection, *names: str) -> None:
 
 def already_processed(conn: psycopg.Connection, file_path: str, sha256: str) -> bool:
     row = conn.execute(
-        "select 1 from ops.submissions where file_path = %s and sha256 = %s", (file_path, sha256)
+        "select 1 from ops.submissions where file_path = %s and sha256 = %s", (text(file_path), sha256)
     ).fetchone()
     return row is not None
 
@@ -57,7 +106,7 @@ def insert_submission(conn: psycopg.Connection, **values: object) -> int:
     marks = ", ".join(["%s"] * len(values))
     row = conn.execute(
         f"insert into ops.submissions ({columns}) values ({marks}) returning submission_id",  # noqa: S608
-        list(values.values()),
+        [text(v) for v in values.values()],
     ).fetchone()
     return int(row[0])
 
@@ -88,7 +137,7 @@ def insert_periods(conn: psycopg.Connection, submission_id: int, organisation: s
         " from stdin"
     ) as copy:
         for p in periods:
-            copy.write_row((submission_id, organisation, p.code, p.start, p.end))
+            copy.write_row((submission_id, organisation, text(p.code), p.start, p.end))
 
 
 def insert_problems(conn: psycopg.Connection, submission_id: int, problems: Iterable[object]) -> None:
@@ -96,7 +145,8 @@ def insert_problems(conn: psycopg.Connection, submission_id: int, problems: Iter
         "copy ops.quarantine (submission_id, row_number, column_name, value, problem_code, message) from stdin"
     ) as copy:
         for p in problems:
-            copy.write_row((submission_id, p.row, p.column, p.value, p.code, p.message))  # type: ignore[attr-defined]
+            copy.write_row((submission_id, p.row, text(p.column), text(p.value), p.code,  # type: ignore[attr-defined]
+                            p.message))  # type: ignore[attr-defined]
 
 
 def record_run(conn: psycopg.Connection, command: str, started: dt.datetime, ok: bool, detail: str) -> None:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import fcntl
 import gc
 import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import tempfile
+import traceback
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,6 +29,7 @@ from itertools import compress, islice
 from pathlib import Path, PurePosixPath
 
 import fsspec
+import psycopg
 
 from ingest import archive, feedback, load, registry
 from ingest.contract import COLUMN_BY_NAME
@@ -60,9 +65,24 @@ class Problem:
     code: str
     value: str | None = None
 
+    def __post_init__(self) -> None:
+        self.value = visible(self.value)
+
     @property
     def message(self) -> str:
         return feedback.message(self.code)
+
+
+# Control characters a person cannot see or type (tab, CR and LF excepted): PostgreSQL refuses NUL in text,
+# and a spreadsheet shows none of them, so a cell holding one is a row problem and its value is echoed with
+# each shown as \xNN.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def visible(value: str | None) -> str | None:
+    if not value or not _CONTROL.search(value):
+        return value
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
 
 
 @dataclass
@@ -91,7 +111,7 @@ class FileOutcome:
         return PurePosixPath(self.file).name
 
     def reject(self, reason: str, detail: str | None = None) -> FileOutcome:
-        self.status, self.reason, self.detail = "rejected", reason, detail
+        self.status, self.reason, self.detail = "rejected", reason, visible(detail)
         self.rows_loaded, self.rows_quarantined = 0, self.rows_read
         return self
 
@@ -174,8 +194,21 @@ def discover(settings: Settings, sources: list[str] | None = None) -> list[str]:
     candidates = [f for source in (sources or [settings.inbox_url]) for f in _files_in(source, orgs)]
     with warehouse.connect(settings) as conn:
         registry.sync_registry(conn, orgs)
-        new = [f for f in candidates if not load.already_processed(conn, f, _hash(f)[0])]
-    return new
+        hashed = [(f, h) for f in candidates if (h := _hash_or_none(f)) is not None]
+        new = [(f, h) for f, h in hashed if not load.already_processed(conn, f, h)]
+        # Delivery order is fixed here, at first discovery, not by whoever commits first.
+        load.register_deliveries(conn, [(f, h, _source_mtime(f)) for f, h in new])
+    return [f for f, _ in new]
+
+
+def _hash_or_none(file: str) -> str | None:
+    """The file's SHA-256, or None (logged) when it vanished or cannot be read: one such file must not
+    stop the discovery of the others; it is looked at again by the next run."""
+    try:
+        return _hash(file)[0]
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        log.warning("%s: cannot be read (%s); skipped until the next run", file, type(exc).__name__)
+        return None
 
 
 # --- one file --------------------------------------------------------------------------------------
@@ -385,6 +418,7 @@ def _analyse_rows(
                     value = raw[f.column][position[f.row_number]] if f.column in raw else None
                     bad.setdefault(f.row_number, []).append(
                         Problem(f.row_number, f.column, f.code, mask_contacts(value)))
+            _flag_control_characters(raw, numbers, bad)
             if odd or bad:
                 _shape_problems(numbers, raw, columns, hm, odd, bad)
             with _no_gc():
@@ -438,6 +472,15 @@ def _shape_problems(numbers: list[int], raw: dict[str, list[str]], columns: dict
             bad[number] = [Problem(number, None, code, mask_contacts(text))]
 
 
+def _flag_control_characters(raw: dict[str, list[str]], numbers: list[int], bad: dict[int, list[Problem]]) -> None:
+    for name, values in raw.items():
+        if _CONTROL.search("".join(values)) is None:  # one linear scan of the chunk's column
+            continue
+        for number, value in zip(numbers, values, strict=True):
+            if _CONTROL.search(value):
+                bad.setdefault(number, []).append(Problem(number, name, "control_character", mask_contacts(value)))
+
+
 _COLUMN_ORDER = {name: i for i, name in enumerate(COLUMN_BY_NAME)}
 
 
@@ -472,7 +515,7 @@ def analyse(
     try:
         with open_table(local, suffix, XlsxLimits.of(settings)) as table:
             outcome.header_names = [h.strip() for h in table.header]
-            hm = map_header(table.header)
+            hm = map_header([_CONTROL.sub("", h) for h in table.header])  # as a spreadsheet shows them
             if hm.pii:
                 outcome.reject("pii_columns", ", ".join(hm.pii))
                 return False
@@ -481,6 +524,11 @@ def analyse(
                 outcome.reject("empty_file")
             elif outcome.organisation not in orgs:
                 outcome.reject("unknown_organisation", f"folder {outcome.organisation!r} is not registered")
+            elif not orgs[outcome.organisation].active:
+                outcome.reject("inactive_organisation", f"{outcome.organisation!r} is marked inactive in the registry")
+            elif damaged := [i + 1 for i, h in enumerate(table.header) if _CONTROL.search(h)]:
+                outcome.reject("unreadable_file", f"the header of column(s) {', '.join(map(str, damaged))} holds "
+                               "an invisible control character: save the file again as CSV UTF-8 or .xlsx")
             elif hm.duplicated:
                 outcome.reject("duplicate_columns", ", ".join(hm.duplicated))
             elif hm.missing:
@@ -511,10 +559,20 @@ def analyse(
 
 def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisation] | None = None,
             today: dt.date | None = None) -> FileOutcome | None:
-    """Process one delivered file end to end. Returns None when it was already processed."""
+    """Process one delivered file end to end. Returns None when it was already processed (or vanished).
+
+    A failure caused by the file (its bytes, a bug they trigger, a database error about its data) is the
+    file's outcome: `rejected` / `internal_error`, recorded once with an error id that the log explains, and
+    the run goes on. A failure of the environment (the warehouse unreachable or refusing, a full disk) is
+    raised: it is nobody's file's fault, and recording files as rejected would lose them.
+    """
     orgs = orgs if orgs is not None else registry.read_registry(settings.organisations_path)
     organisation, folder = _organisation_of(file)
-    local, sha256, size = _local_copy(file, _tmp_dir(settings))
+    try:
+        local, sha256, size = _local_copy(file, _tmp_dir(settings))
+    except FileNotFoundError:
+        log.warning("%s: removed before it could be read; left for the next run", file)
+        return None
     spool = local.with_suffix(".rows.csv")
     try:
         outcome = FileOutcome(file=file, organisation=organisation, sha256=sha256, size_bytes=size)
@@ -524,10 +582,20 @@ def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisat
             seen_before = load.first_receipt(conn, sha256)
             # Identical bytes are kept only if the first receipt's were (never when they held personal data).
             keep_bytes = seen_before is None or load.bytes_kept(conn, seen_before)
-        if seen_before is None:
-            keep_bytes = analyse(settings, local, outcome, orgs, spool, today)
-        archived = archive.keep(settings.archive_dir, sha256, local) if keep_bytes else None
-        if not _commit(settings, outcome, spool, archived, folder):
+            delivery = load.delivery(conn, file, sha256, _source_mtime(file))
+        archived, analysed = None, seen_before is not None
+        try:
+            if seen_before is None:
+                keep_bytes = analyse(settings, local, outcome, orgs, spool, today)
+                analysed = True
+            archived = archive.keep(settings.archive_dir, sha256, local) if keep_bytes else None
+            committed = _commit(settings, outcome, spool, archived, folder, delivery)
+        except Exception as exc:
+            if _environment_failure(exc):
+                raise
+            outcome = _failed(outcome, exc, analysed)
+            committed = _commit(settings, outcome, spool, archived, folder, delivery)
+        if not committed:
             return None
     finally:
         local.unlink(missing_ok=True)
@@ -537,7 +605,61 @@ def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisat
     return outcome
 
 
-def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None, folder: str) -> bool:
+# OSError numbers that say the machine, not the file, is at fault.
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM, errno.EMFILE,
+                                 errno.ENFILE})
+
+
+def _environment_failure(exc: BaseException) -> bool:
+    """Whether a failure is the environment's (raised, the run fails) rather than the file's (recorded).
+
+    Of the database's errors only data exceptions (SQLSTATE class 22, psycopg.DataError) and integrity
+    violations (class 23) are about the data sent; a connection lost, a privilege missing, a server shutting
+    down, a full disk or a deadlock is not."""
+    if isinstance(exc, (warehouse.WarehouseError, registry.RegistryError, ImportError)):  # a broken install
+        return True
+    if isinstance(exc, psycopg.Error):
+        return not isinstance(exc, (psycopg.DataError, psycopg.IntegrityError))
+    return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS
+
+
+_TRACE_CHARS = 20_000  # a traceback logged is cut to this
+
+
+def _failed(outcome: FileOutcome, exc: Exception, analysed: bool) -> FileOutcome:
+    """The outcome of a file whose processing raised: rejected, `internal_error`, with an error id; the
+    traceback goes to the log (contacts masked), never to the organisation."""
+    error_id = uuid.uuid4().hex[:12]
+    trace = mask_contacts("".join(traceback.format_exception(exc))[-_TRACE_CHARS:])
+    log.error("%s: internal error %s (%s); the file is recorded as rejected:\n%s",
+              outcome.file, error_id, type(exc).__name__, trace)
+    failed = FileOutcome(file=outcome.file, organisation=outcome.organisation, sha256=outcome.sha256,
+                         size_bytes=outcome.size_bytes)
+    failed.rows_read = outcome.rows_read if analysed else 0  # what was read, when all of it was
+    return failed.reject("internal_error", f"error id {error_id}")
+
+
+def _source_mtime(file: str) -> dt.datetime | None:
+    """The delivered file's modification time where its storage gives one (None otherwise)."""
+    folder, name = file.rsplit("/", 1)
+    try:
+        fs, path = fsspec.core.url_to_fs(folder)
+        info = fs.info(f"{path.rstrip('/')}/{name}")
+    except (OSError, ValueError):
+        return None
+    return _as_time(info.get("mtime") or info.get("LastModified") or info.get("created"))
+
+
+def _as_time(stamp: object) -> dt.datetime | None:
+    if isinstance(stamp, dt.datetime):
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    if isinstance(stamp, (int, float)) and stamp > 0:
+        return dt.datetime.fromtimestamp(stamp, dt.UTC)
+    return None
+
+
+def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None, folder: str,
+            delivery: load.Delivery) -> bool:
     """The one transaction of CONTRACT.md §6, and the feedback; False when another process got there first."""
     with warehouse.connect(settings) as conn, conn.transaction():
         load.lock(conn, f"sha:{outcome.sha256}", f"org:{outcome.organisation}")
@@ -569,6 +691,9 @@ def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Pat
             ignored_columns=outcome.ignored_columns,
             archive_path=str(archived) if archived else None,
             duplicate_of=outcome.duplicate_of,
+            detail=outcome.detail,
+            delivery_seq=delivery.seq,
+            delivered_at=delivery.source_mtime,
         )
         if outcome.status in ("accepted", "accepted_with_errors"):
             load.copy_rows(conn, outcome.submission_id, spool)
@@ -576,7 +701,15 @@ def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Pat
         load.insert_problems(conn, outcome.submission_id, outcome.problems)
         # Written before the commit (CONTRACT.md §7): a crash in between leaves the file unprocessed, and the
         # rerun rewrites the same feedback files; after the commit it would leave a processed file without any.
-        outcome.feedback_files = feedback.write(outcome, folder)
+        try:
+            outcome.feedback_files = feedback.write(outcome, folder)
+        except Exception as exc:
+            if outcome.reason != "internal_error" or _environment_failure(exc):
+                raise
+            # Recording the failure must not fail in turn: the ledger row still tells the file's outcome.
+            log.error("%s: no feedback written for its internal error (%s: %s)", outcome.file,
+                      type(exc).__name__, mask_contacts(str(exc)))
+            outcome.feedback_files = []
     return True
 
 
@@ -589,8 +722,9 @@ def ingest(settings: Settings, sources: list[str] | None = None,
     organisations are processed in parallel worker processes (`_ingest_in_parallel`); otherwise every file is
     processed here, one after another, as always (so small runs and single-organisation runs are unchanged).
     Either way an organisation's files are processed in delivery order, one after another; the outcomes
-    come back in discovery order; the progress callback is called once per file, in this process; a file's
-    exception propagates; and this process writes the run's line in ops.runs.
+    come back in discovery order; the progress callback is called once per file, in this process; a file
+    that makes processing fail is recorded as its outcome (`process`), while a failure of the environment
+    propagates; and this process writes the run's line in ops.runs.
     """
     started = dt.datetime.now(dt.UTC)
     files = discover(settings, sources)

@@ -12,10 +12,12 @@ import os
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from ingest_helpers import HEADER, csv_bytes, grid, new_settings, query, row, rows, write_file, write_registry
 
 from ingest import pipeline
+from njia import warehouse
 from njia.settings import Settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*GX Core 2.0:DeprecationWarning")
@@ -117,9 +119,10 @@ def test_parallel_ingest_ends_as_sequential(server_home: Path, tmp_path: Path, m
 
 
 def test_worker_error_propagates(server_home: Path, tmp_path: Path) -> None:
-    """A file whose feedback cannot be written (a file named `feedback` where the folder goes) fails its
-    transaction: the run raises that error, with the worker's traceback as its cause, as a sequential run
-    does; the files before it in discovery order are processed, the failing file is not recorded."""
+    """A failure of the environment, not of the file (here the warehouse refusing GAMMA's ledger rows for
+    want of a privilege), fails its transaction: the run raises that error, with the worker's traceback as
+    its cause, as a sequential run does; the files before it in discovery order are processed, the failing
+    file is not recorded. (A failure caused by a file is that file's outcome: tests/test_hostile_isolation.py.)"""
     files = _inbox_files()[:5]
     clock = time.time() - 10_000
     results = {}
@@ -128,13 +131,18 @@ def test_worker_error_propagates(server_home: Path, tmp_path: Path) -> None:
         write_registry(root / "organisations.csv", ORGS)
         settings = new_settings(server_home, root)
         _deliver(settings, files, clock)
-        (Path(settings.inbox_url) / "GAMMA" / "feedback").write_bytes(b"not a folder")
-        os.utime(Path(settings.inbox_url) / "GAMMA" / "feedback", (clock + 1000, clock + 1000))
-        with pytest.raises(FileExistsError) as raised:
+        with psycopg.connect(warehouse.url(settings)) as conn:
+            conn.execute(
+                "create function refuse_gamma() returns trigger language plpgsql as $$ begin"
+                " if new.organisation_code = 'GAMMA' then raise exception 'GAMMA may not write the ledger'"
+                " using errcode = 'insufficient_privilege'; end if; return new; end $$;"
+                " create trigger refuse_gamma before insert on ops.submissions"
+                " for each row execute function refuse_gamma()")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege) as raised:
             pipeline.ingest(settings, workers=workers)
         if workers > 1:
             assert isinstance(raised.value.__cause__, pipeline._WorkerTraceback)
-            assert "feedback" in str(raised.value.__cause__)
+            assert "GAMMA may not write the ledger" in str(raised.value.__cause__)
         ledger = {path.removeprefix(settings.inbox_url): status
                   for path, status in query(settings, "select file_path, status from ops.submissions")}
         assert query(settings, "select count(*) from ops.runs") == [(0,)]

@@ -1,5 +1,6 @@
 -- The fact holds exactly the rows in force, computed here independently from raw and the ledger: a loaded
--- row is in force unless a later accepted submission of the same organisation lists the same period.
+-- row is in force unless a later delivered (delivery_seq, then submission_id) accepted submission of the same
+-- organisation lists the same period.
 -- Returns the rows (or totals) that differ.
 with
 
@@ -29,7 +30,10 @@ route_reports as (
 
 accepted_periods as (
 
-    select submission_periods.*, submissions.organisation_code as submitter
+    select
+        submission_periods.*,
+        submissions.organisation_code as submitter,
+        coalesce(submissions.delivery_seq, submissions.submission_id) as delivery_seq
     from submission_periods
     inner join submissions
         on submission_periods.submission_id = submissions.submission_id
@@ -49,7 +53,8 @@ expected as (
         from accepted_periods as later
         where later.submitter = accepted_periods.submitter
             and later.reporting_period = accepted_periods.reporting_period
-            and later.submission_id > accepted_periods.submission_id
+            and (later.delivery_seq, later.submission_id)
+                > (accepted_periods.delivery_seq, accepted_periods.submission_id)
     )
 
 ),

@@ -1,5 +1,6 @@
--- Rows in force (docs/internals.md): for each (organisation, reporting period), the latest (highest
--- submission_id) accepted or accepted_with_errors submission that lists that period in ops.submission_periods.
+-- Rows in force (docs/internals.md): for each (organisation, reporting period), the latest delivered (highest
+-- delivery_seq, fixed at first discovery; not the commit order, which retries and parallel runners change)
+-- accepted or accepted_with_errors submission that lists that period in ops.submission_periods.
 -- The periods table is the authority: a later accepted file that lists a period replaces it even where
 -- none of its rows for that period survived validation.
 with
@@ -23,7 +24,8 @@ accepted_periods as (
         submission_periods.reporting_period,
         submission_periods.period_start,
         submission_periods.period_end,
-        submission_periods.submission_id
+        submission_periods.submission_id,
+        submissions.delivery_seq
 
     from submission_periods
     inner join submissions
@@ -38,7 +40,7 @@ ranked as (
         accepted_periods.*,
         row_number() over (
             partition by accepted_periods.organisation_code, accepted_periods.reporting_period
-            order by accepted_periods.submission_id desc
+            order by accepted_periods.delivery_seq desc, accepted_periods.submission_id desc
         ) as recency_rank,
         count(*) over (
             partition by accepted_periods.organisation_code, accepted_periods.reporting_period
