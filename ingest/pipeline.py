@@ -15,6 +15,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -29,8 +30,9 @@ import fsspec
 from ingest import archive, feedback, load, registry
 from ingest.contract import COLUMN_BY_NAME
 from ingest.normalise import Period
+from ingest.personal_data import SCAN_ROWS, personal_data_in
 from ingest.prepare import IDENTITY_COLUMNS, LOAD_COLUMNS, columns_of, map_header, normalise_columns
-from ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, open_table
+from ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, first_rows, open_table, text_head
 from ingest.validate import validate
 from njia import warehouse
 from njia.cells import mask_contacts
@@ -406,6 +408,34 @@ def _too_many_invalid(outcome: FileOutcome, share: float) -> bool:
     return outcome.rows_read > 0 and outcome.rows_quarantined / outcome.rows_read > share
 
 
+def _personal_data(local: Path, suffix: str, description: str | None = None, skip: Iterable[int] = (),
+                   header_row: int = 1) -> str | None:
+    """Where personal data shows in the first rows of any sheet (CONTRACT.md §2), or None. In the table
+    `description` names, the cells at `skip` below its header are not looked at."""
+    for sheet, rows in first_rows(local, suffix, SCAN_ROWS):
+        main = sheet == description or description == f"xlsx sheet {sheet!r}"
+        if found := personal_data_in(rows, skip if main else (), header_row if main else 0):
+            return f"sheet {sheet!r} {found}" if suffix == ".xlsx" else found
+    return None
+
+
+def _keep_unless_personal(outcome: FileOutcome, local: Path, suffix: str, *, read: bool) -> bool:
+    """For a file rejected before its columns are known: whether its bytes may be kept. Personal data in
+    its first rows (or, for a file no reader opens, its first bytes as text) makes it `pii_columns`."""
+    found = None
+    try:
+        found = _personal_data(local, suffix) if read else None
+    except (UnreadableFile, UnicodeError):
+        pass
+    if found is None and (head := text_head(local)) is not None:
+        lines = head.splitlines()[:SCAN_ROWS]
+        found = personal_data_in([re.split(r"[,;\t|]", line) for line in lines])
+    if found is None:
+        return True
+    outcome.reject("pii_columns", found)
+    return False
+
+
 def analyse(
     settings: Settings, local: Path, outcome: FileOutcome, orgs: dict[str, registry.Organisation], spool: Path,
     today: dt.date | None = None,
@@ -414,18 +444,24 @@ def analyse(
     suffix = PurePosixPath(outcome.file).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         outcome.reject("unsupported_file_type", f"{suffix or 'no extension'}; send .csv or .xlsx")
-        return True
+        return _keep_unless_personal(outcome, local, suffix, read=False)
     if outcome.size_bytes > settings.max_file_bytes:
         outcome.reject("file_too_large", f"{outcome.size_bytes} bytes; the limit is {settings.max_file_bytes}")
-        return True
+        return _keep_unless_personal(outcome, local, suffix, read=False)
     try:
         with open_table(local, suffix) as table:
-            outcome.header_names = [h.strip() for h in table.header]
+            outcome.header_names = [mask_contacts(h.strip()) for h in table.header]
             hm = map_header(table.header)
             if hm.pii:
                 outcome.reject("pii_columns", ", ".join(hm.pii))
                 return False
             outcome.ignored_columns = hm.ignored
+            known = bool(table.header) and not hm.duplicated and not hm.missing
+            # Every sheet's first rows; the contract's columns of the table read are validated instead.
+            if found := _personal_data(local, suffix, table.description, hm.index.values() if known else (),
+                                       table.header_row):
+                outcome.reject("pii_columns", found)
+                return False
             if not table.header:
                 outcome.reject("empty_file")
             elif outcome.organisation not in orgs:
@@ -439,8 +475,8 @@ def analyse(
     except UnreadableFile as exc:
         outcome.problems.clear()
         outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
-        outcome.reject("unreadable_file", str(exc))
-        return True
+        outcome.reject("unreadable_file", mask_contacts(str(exc)))
+        return _keep_unless_personal(outcome, local, suffix, read=True)
     if outcome.status == "rejected":
         return True
     if outcome.rows_read == 0:

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import charset_normalizer
@@ -213,3 +214,34 @@ def open_table(path: Path, suffix: str) -> Iterator[Table]:
             yield table
     except UnicodeError as exc:
         raise UnreadableFile(f"the text cannot be decoded: {exc}") from exc
+
+
+def first_rows(path: Path, suffix: str, limit: int) -> list[tuple[str, list[list[str]]]]:
+    """The first `limit` rows of every sheet (a CSV is one sheet), as text, for the personal-data check;
+    raises UnreadableFile."""
+    if suffix != ".xlsx":
+        with open_table(path, suffix) as table:
+            rows = [[""]] * (table.header_row - 1) + [table.header]
+            rows += [cells for _, cells in islice(table.rows, max(limit - len(rows), 0))]
+            return [(table.description, rows[:limit])]
+    import openpyxl
+
+    with path.open("rb") as fh:
+        try:
+            workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+            try:
+                return [(ws.title, [[excel_text(v) for v in values] for values in
+                                    ws.iter_rows(min_row=1, max_row=limit, max_col=256, values_only=True)])
+                        for ws in workbook.worksheets]
+            finally:
+                workbook.close()
+        except _XLSX_ERRORS as exc:
+            raise UnreadableFile(f"the .xlsx workbook is damaged: {exc}") from exc
+
+
+def text_head(path: Path) -> str | None:
+    """The file's first bytes as text, or None when they are not text (for files no reader opens)."""
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE_BYTES)
+    text = head.decode("utf-8", errors="replace")
+    return None if _looks_binary(head, text) or b"\x00" in head else text
