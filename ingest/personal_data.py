@@ -46,7 +46,7 @@ _CONTACT_WORDS = {
 _INNOCENT_WORDS = {
     "call", "sms", "message", "received", "made", "count", "total", "cases", "case", "visa", "idadi",
     "confiscated", "withheld", "withholds", "kunyang", "anywa", "taken", "money", "network", "operator",
-    "provider", "app", "hotline", "helpline", "organisation", "organization", "shirika", "office",
+    "provider", "hotline", "helpline", "organisation", "organization", "shirika", "office",
     "ofisi", "type", "aina", "rate",
 }
 # `id` is an identity number only beside a document or person word (`organisation_id` is a key).
@@ -75,10 +75,11 @@ def words(header: str) -> list[str]:
                    if unicodedata.category(ch) not in ("Cf", "Mn"))
     text = _CAMEL.sub(" ", text).replace("#", " number ").casefold()
     text = re.sub(r"\be[\s_.\-]*mail", "email", text)  # e-mail, e mail, E_Mail
+    raw = [w for w in _NOT_WORD.split(text) if w]
+    if len(raw) > 1 and all(len(w) == 1 for w in raw):
+        raw = ["".join(raw)]  # initials: D.O.B, I.D
     out: list[str] = []
-    for word in _NOT_WORD.split(text):
-        if not word:
-            continue
+    for word in raw:
         for part in _COMPOUNDS.get(word, (word,)):
             out.append(_NUMBER if part in _NUMBER_WORDS else _singular(part))
     return out
