@@ -75,6 +75,7 @@ def words(header: str) -> list[str]:
                    if unicodedata.category(ch) not in ("Cf", "Mn"))
     text = _CAMEL.sub(" ", text).replace("#", " number ").casefold()
     text = re.sub(r"\be[\s_.\-]*mail", "email", text)  # e-mail, e mail, E_Mail
+    text = text.replace("whats app", "whatsapp")
     raw = [w for w in _NOT_WORD.split(text) if w]
     if len(raw) > 1 and all(len(w) == 1 for w in raw):
         raw = ["".join(raw)]  # initials: D.O.B, I.D
