@@ -64,6 +64,7 @@ _VOCABULARY = _NAME_WORDS | _PERSON_WORDS | _CONTACT_WORDS | _INNOCENT_WORDS | _
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+MAX_HEADER_WORDS = 6
 MAX_HEADER = 200  # characters of a header judged; a longer cell is not a header a person wrote
 
 
@@ -98,7 +99,7 @@ def _singular(word: str) -> str:
 def is_personal_header(header: str) -> bool:
     """Whether a column with this header would hold personal data (names, contacts, identity documents)."""
     found = words(header)
-    if not found:
+    if not found or len(found) > MAX_HEADER_WORDS:  # a sentence (instructions), not a column's header
         return False
     present = set(found)
     if present & _INNOCENT_WORDS:

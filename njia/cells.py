@@ -11,7 +11,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # number of characters. Text past MAX_MASKED characters is cut before it is scanned.
 MAX_MASKED = 2_000
 _NUMBER_RUN = re.compile(r"\+?\(?\d[\d .()\-]*")
-_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}(?:-\d{2})?(?!\d)")  # a period or a date: `2027-01`, `2027-01-31`
+_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}(?:-\d{2})?(?!\d)|\s\(")  # a period or a date (`2027-01`), or ` (`: a new number starts
 _PHONE_DIGITS = 9  # a Kenyan number without its 0 (722 345 678); periods and counts have fewer
 _LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
 _DOMAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
