@@ -121,7 +121,8 @@ SCAN_ROWS = 50  # first rows of each sheet looked at
 SCAN_CELLS = 200  # cells of a row looked at
 
 
-def personal_data_in(rows: Iterable[Sequence[str]], skip: Iterable[int] = (), skip_from: int = 0) -> str | None:
+def personal_data_in(rows: Iterable[Sequence[str]], skip: Iterable[int] = (), skip_from: int = 0, *,
+                     headers: bool = True) -> str | None:
     """What first shows personal data in these rows (a header by meaning, or a value that looks like a
     phone number or an e-mail address), described without the value itself; None when nothing does.
 
@@ -132,7 +133,7 @@ def personal_data_in(rows: Iterable[Sequence[str]], skip: Iterable[int] = (), sk
         for c, cell in enumerate(islice(cells, SCAN_CELLS)):
             if not cell or (r >= skip_from and c in skipped):
                 continue
-            if is_personal_header(cell):
+            if headers and is_personal_header(cell):
                 return f"row {r + 1}, column {c + 1}: {mask_contacts(cell[:MAX_HEADER])!r}"
             if looks_like_contact(cell):
                 return f"row {r + 1}, column {c + 1}: a phone number or e-mail address"

@@ -408,13 +408,18 @@ def _too_many_invalid(outcome: FileOutcome, share: float) -> bool:
     return outcome.rows_read > 0 and outcome.rows_quarantined / outcome.rows_read > share
 
 
+_TEMPLATE_SHEETS = ("instructions", "lists")
+
+
 def _personal_data(local: Path, suffix: str, description: str | None = None, skip: Iterable[int] = (),
                    header_row: int = 1) -> str | None:
     """Where personal data shows in the first rows of any sheet (CONTRACT.md §2), or None. In the table
     `description` names, the cells at `skip` below its header are not looked at."""
     for sheet, rows in first_rows(local, suffix, SCAN_ROWS):
         main = sheet == description or description == f"xlsx sheet {sheet!r}"
-        if found := personal_data_in(rows, skip if main else (), header_row if main else 0):
+        # The template's own sheets list code names (a `name` column): only their values are looked at.
+        headers = main or sheet.strip().casefold() not in _TEMPLATE_SHEETS
+        if found := personal_data_in(rows, skip if main else (), header_row if main else 0, headers=headers):
             return f"sheet {sheet!r} {found}" if suffix == ".xlsx" else found
     return None
 
