@@ -36,7 +36,7 @@ _PERSON_WORDS = {
 }
 # Words that are personal on their own: contacts, identity documents, birth, location of a person.
 _CONTACT_WORDS = {
-    "phone", "mobile", "telephone", "tel", "cell", "cellphone", "msisdn", "whatsapp", "simu", "rununu",
+    "phone", "mobile", "telephone", "tel", "cellphone", "msisdn", "whatsapp", "simu", "rununu",
     "email", "mail", "barua", "pepe", "address", "anwani", "contact", "mawasiliano",
     "passport", "pasipoti", "kitambulisho", "vitambulisho", "huduma", "nid", "ssn", "identity",
     "identification", "dob", "birthdate", "birthday", "birth", "kuzaliwa", "kin", "gps", "latitude",
