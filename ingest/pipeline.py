@@ -34,6 +34,7 @@ import psycopg
 from ingest import archive, feedback, load, registry
 from ingest.contract import COLUMN_BY_NAME
 from ingest.normalise import Period
+from ingest.personal_data import SCAN_ROWS, first_contact_cell, personal_data_in
 from ingest.prepare import (
     IDENTITY_COLUMNS,
     LOAD_COLUMNS,
@@ -45,7 +46,7 @@ from ingest.prepare import (
     normalise_columns,
     screen_cells,
 )
-from ingest.readers import SUPPORTED_SUFFIXES, Table, UnreadableFile, XlsxLimits, open_table
+from ingest.readers import SUPPORTED_SUFFIXES, Table, UnreadableFile, XlsxLimits, first_rows, open_table, text_head
 from ingest.validate import validate
 from njia import warehouse
 from njia.cells import mask_contacts
@@ -112,6 +113,7 @@ class FileOutcome:
 
     def reject(self, reason: str, detail: str | None = None) -> FileOutcome:
         self.status, self.reason, self.detail = "rejected", reason, visible(detail)
+        self.detail_sw = None  # a Swahili detail belongs to the reason it was given with
         self.rows_loaded, self.rows_quarantined = 0, self.rows_read
         return self
 
@@ -390,6 +392,13 @@ def _analyse_rows(
                 numbers, rows = _nonblank(islice(table_rows, CHUNK_ROWS))
                 if rows is None:
                     break
+                if (contact := first_contact_cell(numbers, rows)) is not None:
+                    # Personal data in any cell, any column: the file is refused and its bytes not kept.
+                    outcome.rows_read = 0
+                    outcome.problems.clear()
+                    outcome.reject("pii_columns", f"row {contact[0]}, column {contact[1]}: a phone number or "
+                                   "e-mail address")
+                    return
                 odd = misfits(numbers, rows, hm, *fit) if fit else {}
                 raw = columns_of(rows, hm)
                 del rows  # only the mapped columns' cells are kept from here: ignored columns (notes) can be long
@@ -500,6 +509,39 @@ def _too_many_invalid(outcome: FileOutcome, share: float) -> bool:
     return outcome.rows_read > 0 and outcome.rows_quarantined / outcome.rows_read > share
 
 
+_TEMPLATE_SHEETS = ("instructions", "lists")
+
+
+def _personal_data(local: Path, suffix: str, description: str | None = None, skip: Iterable[int] = (),
+                   header_row: int = 1) -> str | None:
+    """Where personal data shows in the first rows of any sheet (CONTRACT.md §2), or None. In the table
+    `description` names, the cells at `skip` below its header are not looked at."""
+    for sheet, rows in first_rows(local, suffix, SCAN_ROWS):
+        main = sheet == description or description == f"xlsx sheet {sheet!r}"
+        # The template's own sheets list code names (a `name` column): only their values are looked at.
+        headers = main or sheet.strip().casefold() not in _TEMPLATE_SHEETS
+        if found := personal_data_in(rows, skip if main else (), header_row if main else 0, headers=headers):
+            return f"sheet {sheet!r} {found}" if suffix == ".xlsx" else found
+    return None
+
+
+def _keep_unless_personal(outcome: FileOutcome, local: Path, suffix: str, *, read: bool) -> bool:
+    """For a file rejected before its columns are known: whether its bytes may be kept. Personal data in
+    its first rows (or, for a file no reader opens, its first bytes as text) makes it `pii_columns`."""
+    found = None
+    try:
+        found = _personal_data(local, suffix) if read else None
+    except (UnreadableFile, UnicodeError):
+        pass
+    if found is None and (head := text_head(local)) is not None:
+        lines = head.splitlines()[:SCAN_ROWS]
+        found = personal_data_in([re.split(r"[,;\t|]", line) for line in lines])
+    if found is None:
+        return True
+    outcome.reject("pii_columns", found)
+    return False
+
+
 def analyse(
     settings: Settings, local: Path, outcome: FileOutcome, orgs: dict[str, registry.Organisation], spool: Path,
     today: dt.date | None = None,
@@ -508,18 +550,24 @@ def analyse(
     suffix = PurePosixPath(outcome.file).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         outcome.reject("unsupported_file_type", f"{suffix or 'no extension'}; send .csv or .xlsx")
-        return True
+        return _keep_unless_personal(outcome, local, suffix, read=False)
     if outcome.size_bytes > settings.max_file_bytes:
         outcome.reject("file_too_large", f"{outcome.size_bytes} bytes; the limit is {settings.max_file_bytes}")
-        return True
+        return _keep_unless_personal(outcome, local, suffix, read=False)
     try:
         with open_table(local, suffix, XlsxLimits.of(settings)) as table:
-            outcome.header_names = [h.strip() for h in table.header]
+            outcome.header_names = [mask_contacts(h.strip()) for h in table.header]
             hm = map_header([_CONTROL.sub("", h) for h in table.header])  # as a spreadsheet shows them
             if hm.pii:
                 outcome.reject("pii_columns", ", ".join(hm.pii))
                 return False
             outcome.ignored_columns = hm.ignored
+            known = bool(table.header) and not hm.duplicated and not hm.missing
+            # Every sheet's first rows; the contract's columns of the table read are validated instead.
+            if found := _personal_data(local, suffix, table.description, hm.index.values() if known else (),
+                                       table.header_row):
+                outcome.reject("pii_columns", found)
+                return False
             if not table.header:
                 outcome.reject("empty_file")
             elif outcome.organisation not in orgs:
@@ -536,12 +584,14 @@ def analyse(
             else:
                 _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today(), table,
                               settings.max_cell_chars)
+                if outcome.reason == "pii_columns":
+                    return False
     except UnreadableFile as exc:
         outcome.problems.clear()
         outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
-        outcome.reject(exc.reason, str(exc))
-        outcome.detail_sw = exc.sw
-        return True
+        outcome.reject(exc.reason, mask_contacts(str(exc)))
+        outcome.detail_sw = mask_contacts(exc.sw)
+        return _keep_unless_personal(outcome, local, suffix, read=True)
     if outcome.status == "rejected":
         return True
     if outcome.rows_read == 0:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ingest import normalise as n
-from ingest.contract import COLUMN_BY_NAME, COLUMNS, HEADER_ALIASES, PII_HEADERS, REQUIRED_COLUMNS, normalise_header
+from ingest.contract import COLUMN_BY_NAME, COLUMNS, HEADER_ALIASES, REQUIRED_COLUMNS, normalise_header
+from ingest.personal_data import is_personal_header
+from njia.cells import mask_contacts
 
 
 @dataclass
@@ -30,16 +32,16 @@ def map_header(header: list[str]) -> HeaderMap:
         name = normalise_header(raw)
         if not name:
             continue
-        if name in PII_HEADERS:
-            hm.pii.append(raw.strip())
-        elif name in HEADER_ALIASES:
+        if name in HEADER_ALIASES:
             canonical = HEADER_ALIASES[name]
             if canonical in hm.index:
                 hm.duplicated.append(raw.strip())
             else:
                 hm.index[canonical] = position
+        elif is_personal_header(raw):  # the contract's own columns above are never personal data
+            hm.pii.append(mask_contacts(raw.strip()))
         else:
-            hm.ignored.append(raw.strip())
+            hm.ignored.append(mask_contacts(raw.strip()))  # a header-less file's first row may hold contacts
     return hm
 
 

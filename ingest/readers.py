@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from xml.parsers.expat import ExpatError
 
@@ -962,11 +963,13 @@ def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[in
             yield emit(number, cells)
 
 
-def _first_row(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: XlsxLimits) -> list[str]:
-    """A sheet's first row holding values; its parsing stops there."""
+def _leading_rows(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: XlsxLimits, count: int,
+                  ) -> list[list[str]]:
+    """A sheet's first `count` rows holding values; its parsing stops there."""
     if sheet.part not in book.infos:
         return []
     reader = _SheetRows(strings, frozenset(), False, limits)
+    rows: list[list[str]] = []
     for _ in book.feed(sheet.part, {"StartElementHandler": reader.start, "EndElementHandler": reader.end,
                                     "CharacterDataHandler": reader.data}):
         for _, cells in reader.done:
@@ -974,9 +977,17 @@ def _first_row(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: Xlsx
                 row = [""] * max(cells)
                 for column, text in cells.items():
                     row[column - 1] = text
-                return row
+                rows.append(row)
+                if len(rows) >= count:
+                    return rows
         reader.done = []
-    return []
+    return rows
+
+
+def _first_row(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: XlsxLimits) -> list[str]:
+    """A sheet's first row holding values."""
+    rows = _leading_rows(book, sheet, strings, limits, 1)
+    return rows[0] if rows else []
 
 
 # What a damaged workbook raises (a broken zip member, truncated or invalid XML, a missing part): the file
@@ -1032,3 +1043,35 @@ def open_table(path: Path, suffix: str, xlsx_limits: XlsxLimits | None = None) -
             yield table
     except UnicodeError as exc:
         raise UnreadableFile(f"the text cannot be decoded: {exc}") from exc
+
+
+def first_rows(path: Path, suffix: str, limit: int) -> list[tuple[str, list[list[str]]]]:
+    """The first `limit` rows of every sheet (a CSV is one sheet), as text, for the personal-data check;
+    raises UnreadableFile."""
+    if suffix != ".xlsx":
+        with open_table(path, suffix) as table:
+            rows = [[""]] * (table.header_row - 1) + [table.header]
+            rows += [cells for _, cells in islice(table.rows, max(limit - len(rows), 0))]
+            return [(table.description, rows[:limit])]
+    # The same bounded parser as the reading (limits on the unpacked size, parts, rows and columns), never a
+    # library that trusts the workbook's own metadata.
+    limits = XlsxLimits()
+    with path.open("rb") as fh:
+        try:
+            book = _Book(fh, limits)
+            part, sheets, _ = _workbook(book)
+            by_kind = {kind.rsplit("/", 1)[-1]: target for kind, target in book.relationships(part).values()}
+            strings = _shared_strings(book, by_kind.get("sharedStrings"))
+            return [(s.name, _leading_rows(book, s, strings, limits, limit)) for s in sheets]
+        except UnreadableFile:
+            raise
+        except _XLSX_ERRORS as exc:
+            raise UnreadableFile(f"the .xlsx workbook is damaged: {exc}") from exc
+
+
+def text_head(path: Path) -> str | None:
+    """The file's first bytes as text, or None when they are not text (for files no reader opens)."""
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE_BYTES)
+    text = head.decode("utf-8", errors="replace")
+    return None if _looks_binary(head, text) or b"\x00" in head else text
