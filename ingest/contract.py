@@ -1,4 +1,4 @@
-"""The submission contract v1 (CONTRACT.md §2-4) as data: columns, headers, outcomes and codes.
+"""The submission contract v1 (docs/contract.md §2-4) as data: columns, headers, outcomes and codes.
 
 The reader, the validator, the template and the feedback all read these definitions; the code lists
 themselves live only in the dbt seeds (`dbt_project/seeds`).
@@ -103,7 +103,7 @@ PII_HEADERS = frozenset(
 
 
 def normalise_header(header: str) -> str:
-    """Case-insensitive, trimmed, spaces and hyphens as `_` (CONTRACT.md §2)."""
+    """Case-insensitive, trimmed, spaces and hyphens as `_` (docs/contract.md §2.1)."""
     return re.sub(r"[\s\-]+", "_", header.strip().lstrip("\ufeff").strip()).lower()
 
 

@@ -1,4 +1,4 @@
-"""Feedback to the organisation (CONTRACT.md §7): for every processed file a CSV and an HTML page,
+"""Feedback to the organisation (docs/contract.md §7): for every processed file a CSV and an HTML page,
 in English and Swahili, in `<inbox>/<organisation>/feedback/`. Values are masked where they look like
 phone numbers or e-mail addresses, and neutralised where a spreadsheet would run them as formulas."""
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from ingest.pipeline import FileOutcome
 
-# code -> (English, Swahili). Statuses, file-level reasons and row problem codes of CONTRACT.md §4.
+# code -> (English, Swahili). Statuses, file-level reasons and row problem codes of docs/contract.md §4.
 MESSAGES: dict[str, tuple[str, str]] = {
     "accepted": ("All rows were loaded.", "Safu zote zimepokelewa."),
     "accepted_with_errors": (

@@ -1,4 +1,4 @@
-"""The one transaction per file (CONTRACT.md §6): ledger row, COPY of the valid rows into raw with
+"""The one transaction per file (docs/contract.md §6): ledger row, COPY of the valid rows into raw with
 lineage, the periods it replaces, and the quarantined problems. All of it or none of it."""
 
 from __future__ import annotations

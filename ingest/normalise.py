@@ -1,4 +1,4 @@
-"""Turn what organisations write into the contract's canonical codes (CONTRACT.md §2-3).
+"""Turn what organisations write into the contract's canonical codes (docs/contract.md §2-3).
 
 Every lookup table is built from the dbt seeds (plus pycountry for countries), once per process.
 A normaliser returns the canonical value, `None` for an empty cell, or the text prefixed with
@@ -21,7 +21,7 @@ UNKNOWN = "?"  # prefix of a value the normaliser could not recognise
 LIST_SEPARATOR = ";"
 _SPLIT = re.compile(r"[;,|]")
 
-# Common English names CSOs write that are not ISO names (CONTRACT.md §2 names the first four).
+# Common English names CSOs write that are not ISO names (docs/contract.md §2.3 names the first four).
 COMMON_COUNTRY_NAMES = {
     "turkey": "TR", "uae": "AE", "u.a.e.": "AE", "emirates": "AE", "tanzania": "TZ", "somaliland": "SO",
     "uk": "GB", "britain": "GB", "great britain": "GB", "england": "GB", "usa": "US", "u.s.a.": "US",
@@ -182,7 +182,7 @@ def carriers(value: str | None) -> str | None:
 
 
 def transport_modes(value: str | None, carriers_given: bool) -> str | None:
-    """Listed modes; carriers imply `air`, added when missing (CONTRACT.md §2)."""
+    """Listed modes; carriers imply `air`, added when missing (docs/contract.md §2.3)."""
     items = [code(v, "transport_modes") or "" for v in split_list(value)]
     if carriers_given and "air" not in items:
         items.append("air")

@@ -1,4 +1,4 @@
-"""Personal data by meaning (CONTRACT.md §2): which headers name a person, a contact or an identity
+"""Personal data by meaning (docs/contract.md §2): which headers name a person, a contact or an identity
 document, in English or Swahili, however they are spelled; and a bounded look at a file's first rows.
 
 A header is cut into words (case, accents, fullwidth forms, zero-width characters, punctuation, camelCase,

@@ -118,7 +118,7 @@ class FileOutcome:
         return self
 
     def as_json(self) -> dict[str, object]:
-        """The object `njia ingest --json` prints (INTERFACES.md)."""
+        """The object `njia ingest --json` prints (docs/interfaces.md §1.3)."""
         return {
             "file": self.file,
             "organisation": self.organisation,
@@ -222,7 +222,7 @@ def _tmp_dir(settings: Settings) -> Path:
     """This process's folder for local copies and spools, under NJIA_HOME/tmp.
 
     A process killed mid-file leaves its copy of the delivered bytes behind, personal data included
-    (CONTRACT.md §2: those bytes are not kept). Each process holds a lock on its own folder while it lives,
+    (docs/contract.md §2.4: those bytes are not kept). Each process holds a lock on its own folder while it lives,
     so a folder whose lock is free belongs to a process that died, and is removed with what it holds.
     """
     root = settings.home_dir / "tmp"
@@ -276,7 +276,7 @@ def _local_copy(file: str, tmp_dir: Path) -> tuple[Path, str, int]:
 
 
 def _organisation_of(file: str) -> tuple[str, str]:
-    """The folder is the authority on who submitted (CONTRACT.md §1): (organisation, folder URL)."""
+    """The folder is the authority on who submitted (docs/contract.md §1): (organisation, folder URL)."""
     parent = file.rsplit("/", 1)[0]
     return parent.rsplit("/", 1)[-1], parent
 
@@ -514,7 +514,7 @@ _TEMPLATE_SHEETS = ("instructions", "lists")
 
 def _personal_data(local: Path, suffix: str, description: str | None = None, skip: Iterable[int] = (),
                    header_row: int = 1) -> str | None:
-    """Where personal data shows in the first rows of any sheet (CONTRACT.md §2), or None. In the table
+    """Where personal data shows in the first rows of any sheet (docs/contract.md §2), or None. In the table
     `description` names, the cells at `skip` below its header are not looked at."""
     for sheet, rows in first_rows(local, suffix, SCAN_ROWS):
         main = sheet == description or description == f"xlsx sheet {sheet!r}"
@@ -710,7 +710,7 @@ def _as_time(stamp: object) -> dt.datetime | None:
 
 def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None, folder: str,
             delivery: load.Delivery) -> bool:
-    """The one transaction of CONTRACT.md §6, and the feedback; False when another process got there first."""
+    """The one transaction of docs/contract.md §6, and the feedback; False when another process got there first."""
     with warehouse.connect(settings) as conn, conn.transaction():
         load.lock(conn, f"sha:{outcome.sha256}", f"org:{outcome.organisation}")
         if load.already_processed(conn, outcome.file, outcome.sha256):
@@ -749,7 +749,7 @@ def _commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Pat
             load.copy_rows(conn, outcome.submission_id, spool)
             load.insert_periods(conn, outcome.submission_id, outcome.organisation, outcome.periods)
         load.insert_problems(conn, outcome.submission_id, outcome.problems)
-        # Written before the commit (CONTRACT.md §7): a crash in between leaves the file unprocessed, and the
+        # Written before the commit (docs/contract.md §7): a crash in between leaves the file unprocessed, and the
         # rerun rewrites the same feedback files; after the commit it would leave a processed file without any.
         try:
             outcome.feedback_files = feedback.write(outcome, folder)

@@ -1,5 +1,5 @@
 """Tolerant, streaming readers for what organisations send: CSV in the contract's encodings and
-dialects, and XLSX. They sit in front of COPY, which cannot read messy files (STACK-NOTES.md).
+dialects, and XLSX. They sit in front of COPY, which cannot read messy files (docs/decisions.md §7).
 
 A reader yields `(row_number, cells)` with the row numbers a spreadsheet shows (header = row 1),
 so feedback points at the row a person sees. Memory stays flat: files are read as streams.
@@ -52,7 +52,7 @@ class UnreadableFile(Exception):
         super().__init__(message)
         self.sw = sw
 
-    reason = "unreadable_file"  # the file reason (CONTRACT.md §4) the pipeline records
+    reason = "unreadable_file"  # the file reason (docs/contract.md §4) the pipeline records
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The organisation registry: a CSV the deployment provides (CONTRACT.md §1), mirrored into
+"""The organisation registry: a CSV the deployment provides (docs/contract.md §1), mirrored into
 raw.organisations so dbt can build dim_organisation from it."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class Organisation:
 
 
 # An organisation code names its inbox folder and appears in every table: letters, digits, `_` and `-`,
-# starting with a letter or digit, at most CODE_MAX_LENGTH characters (CONTRACT.md §1).
+# starting with a letter or digit, at most CODE_MAX_LENGTH characters (docs/contract.md §1).
 CODE_MAX_LENGTH = 64
 CODE_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{CODE_MAX_LENGTH - 1}}}")
 _TRUE = ("true", "yes", "y", "t", "1", "")

@@ -46,7 +46,7 @@ def _context() -> tuple[Any, Any]:
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
-    # Ephemeral: a file context would write connection details to disk (STACK-NOTES.md).
+    # Ephemeral: a file context would write connection details to disk (docs/decisions.md §9).
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = context.data_sources.add_pandas("njia").add_dataframe_asset("route_rows")

@@ -40,7 +40,7 @@ BI_USERS: tuple[BiUser, ...] = (
     BiUser("njia_public_user", "njia_public", "NJIA_PUBLIC_PASSWORD", ("reporting",)),
 )
 
-# What each BI group role may read (INTERFACES.md); test_privileges checks there is nothing more.
+# What each BI group role may read (docs/interfaces.md §3.2); test_privileges checks there is nothing more.
 READERS: dict[str, tuple[str, ...]] = {"marts": ("njia_analyst",), "reporting": ("njia_analyst", "njia_public")}
 
 

@@ -1,4 +1,4 @@
-"""The `njia` command line (INTERFACES.md). Commands are thin: each calls the library function the DAGs
+"""The `njia` command line (docs/interfaces.md §1). Commands are thin: each calls the library function the DAGs
 and the tests call too. Exit codes: 0 fine, 1 data problems or failed build, 2 usage or configuration."""
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _progress(i: int, total: int, outcome) -> None:  # noqa: ANN001
 
 @main.command()
 @click.argument("sources", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (INTERFACES.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (docs/interfaces.md §1.3).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help=_WORKERS_HELP)
 def ingest(sources: tuple[str, ...], as_json: bool, workers: int | None) -> None:
     """Process every new file in the given inbox(es) or files (default: the configured inbox)."""

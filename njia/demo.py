@@ -6,7 +6,7 @@ files byte for byte (XLSX included) and the same manifest.
 
 Why a manifest: each generated row is produced twice, once *spelled* the way an organisation would write
 it (county `47`, `Nairobi` or `047`; `UAE`; `HKJK`; `Utumwa wa kazi za nyumbani`; `1,200`) and once
-*normalised* to the canonical codes of CONTRACT.md §3 (the shape of `raw.route_reports`). Tests and the
+*normalised* to the canonical codes of docs/contract.md §3 (the shape of `raw.route_reports`). Tests and the
 benchmarks compare what the platform loads with the normalised side without re-implementing the
 normaliser.
 
@@ -53,7 +53,7 @@ class Organisation:
 
 
 def write_registry(path: Path, organisations: Iterable[Organisation]) -> Path:
-    """The organisation registry CSV a deployment provides (CONTRACT.md §1)."""
+    """The organisation registry CSV a deployment provides (docs/contract.md §1)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -68,7 +68,7 @@ def write_registry(path: Path, organisations: Iterable[Organisation]) -> Path:
 # Periods
 # ---------------------------------------------------------------------------------------------------
 
-# Every spelling CONTRACT.md §2 accepts, per granularity; `{y}` year, `{n}` quarter or month number.
+# Every spelling docs/contract.md §2 accepts, per granularity; `{y}` year, `{n}` quarter or month number.
 PERIOD_SPELLINGS: dict[str, tuple[str, ...]] = {
     "year": ("{y}",),
     "quarter": ("{y}-Q{n}", "{y} Q{n}", "Q{n} {y}"),
@@ -113,7 +113,7 @@ def periods_of(kind: str, years: Iterable[int], today: date | None = None) -> li
 # Spellings of codes, built once from the seeds (the contract's single source of codes)
 # ---------------------------------------------------------------------------------------------------
 
-# Country spellings CONTRACT.md names besides the ISO ones.
+# Country spellings docs/contract.md §2.3 names besides the ISO ones.
 COMMON_COUNTRY_NAMES = {"AE": ("UAE",), "TR": ("Turkey",), "TZ": ("Tanzania",), "SO": ("Somaliland",)}
 _COUNTRIES = ("KE", "UG", "TZ", "ET", "SO", "SS", "RW", "BI", "CD", "SA", "AE", "QA", "OM", "KW", "BH", "LB", "JO",
               "TR", "MM", "KH", "TH", "LA", "ZA", "IN", "NP")
@@ -429,7 +429,7 @@ def _case_sizes() -> tuple[int, ...]:
 
 
 def _counts(rng: random.Random, exploitation: str) -> tuple[int, int | None, int | None, int | None]:
-    """cases, female, male, child: heavy-tailed totals, splits that keep CONTRACT.md's inequalities."""
+    """cases, female, male, child: heavy-tailed totals, splits that keep the inequalities of docs/contract.md §2.2."""
     rand = rng.random
     if rand() < 0.01:
         cases = 1000 + int(rand() * 2000)
@@ -625,7 +625,7 @@ def _pattern_fits(pattern: str, cols: set[str]) -> bool:
 
 
 def _normalise(org: str, route: Route, cols: set[str]) -> dict:
-    """What CONTRACT.md §2-3 make of the route's cells; period and counts are filled in per row."""
+    """What docs/contract.md §2-3 make of the route's cells; period and counts are filled in per row."""
     carriers = route.carriers if "carriers" in cols else []
     modes = route.modes if "transport_modes" in cols else []
     if carriers and "air" not in modes:
@@ -866,7 +866,7 @@ class DemoManifest:
     files: list[DemoFile] = field(default_factory=list)
 
     def rows_in_force(self) -> list[dict]:
-        """CONTRACT.md §5: per (organisation, period), the rows of the latest file loaded for it."""
+        """docs/contract.md §5: per (organisation, period), the rows of the latest file loaded for it."""
         latest: dict[tuple[str, str], list[dict]] = {}
         for f in self.files:
             if f.expected_status not in ("accepted", "accepted_with_errors"):

@@ -1,4 +1,4 @@
-"""The yearly report pack (INTERFACES.md, "Yearly report pack"): CSV files, one workbook, one HTML page.
+"""The yearly report pack (docs/interfaces.md §6): CSV files, one workbook, one HTML page.
 
 The pack reads only the reporting tables, through `njia.transform.reporting_schema(settings, min_cell)`,
 so what is published is exactly what dbt aggregated and suppressed; nothing here counts or suppresses.
@@ -44,7 +44,7 @@ class ReportError(RuntimeError):
 @dataclass(frozen=True)
 class Table:
     name: str
-    columns: tuple[str, ...]  # exactly the CSV columns (INTERFACES.md)
+    columns: tuple[str, ...]  # exactly the CSV columns (docs/interfaces.md §5)
     key: tuple[str, ...]
     additive: bool
     title: dict[str, str]

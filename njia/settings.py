@@ -1,4 +1,4 @@
-"""Settings from the environment (and a `.env` file), named as in INTERFACES.md.
+"""Settings from the environment (and a `.env` file), named as in docs/interfaces.md §2.
 
 One object, read once per process, so the CLI, the DAGs and the tests agree on where things live.
 """

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 SHADOW_SUFFIX = "__build"
 # The schemas a build publishes, in dependency order, and who may read what is published there
-# (INTERFACES.md): every grant the transformation makes is derived from this one table.
+# (docs/interfaces.md §3.1): every grant the transformation makes is derived from this one table.
 PUBLISHED_READERS: Mapping[str, tuple[str, ...]] = {
     "staging": ("njia_transformer",),
     "intermediate": ("njia_transformer",),
@@ -419,7 +419,7 @@ def _publish(conn: Any, *, full_refresh: bool) -> int:
 
 
 def grant_read_access(conn: Any, relations: Mapping[str, list[str]] | None = None) -> None:
-    """The one place the transformation grants: select on published relations to the roles of INTERFACES.md.
+    """The one place the transformation grants: select on published relations to the roles of docs/interfaces.md §3.1.
 
     `relations` maps a schema to relation names (the ones just published); None means every relation the
     current user owns in the published and snapshot schemas. Private reporting schemas get no grants at all.

@@ -1,5 +1,5 @@
 """Shared helpers for the ingest tests: valid rows, files in every supported shape, an organisation
-registry, settings on a real database, and the checks every processed file must pass (CONTRACT.md §4-§7)."""
+registry, settings on a real database, and the checks every processed file must pass (docs/contract.md §4-§7)."""
 
 from __future__ import annotations
 
@@ -259,7 +259,7 @@ def check_outcome(settings: Settings, outcome) -> dict[str, object]:
         assert Path(ledger["archive_path"]) == entries[outcome.sha256]
         assert sha256(entries[outcome.sha256].read_bytes()) == outcome.sha256
 
-    # Feedback (CONTRACT.md §7): a CSV and an HTML page in <inbox>/<org>/feedback/.
+    # Feedback (docs/contract.md §7): a CSV and an HTML page in <inbox>/<org>/feedback/.
     folder = Path(outcome.file).parent / "feedback"
     assert len(outcome.feedback_files) == 2
     csv_path, html_path = sorted(outcome.feedback_files)

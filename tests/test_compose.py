@@ -16,7 +16,7 @@ from njia.paths import PROJECT_ROOT
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 
-# INTERFACES.md, "Configuration": what the DAG tasks need in their environment.
+# docs/interfaces.md §2: what the DAG tasks need in their environment.
 NJIA_VARIABLES = ("NJIA_WAREHOUSE_URL", "NJIA_HOME", "NJIA_INBOX", "NJIA_ORGANISATIONS", "NJIA_MIN_CELL",
                   "NJIA_PSEUDONYM_KEY")
 AIRFLOW_COMMANDS = {

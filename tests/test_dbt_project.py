@@ -8,7 +8,7 @@ on staging or downstream models, no root models, no rejoining of upstream concep
 model (fct_missing_primary_key_tests), 100 % documentation (fct_undocumented_models, documentation coverage;
 the column coverage against the real relations is in test_transform.py), at most 4 chained views
 (fct_chained_views_dependencies), no hard-coded references, sources with freshness; plus this project's own:
-contracts and persist_docs on published models, the reporting names of INTERFACES.md, SQL shape.
+contracts and persist_docs on published models, the reporting names of docs/interfaces.md §5, SQL shape.
 """
 
 from __future__ import annotations
@@ -301,6 +301,6 @@ def test_countries_seed_matches_pycountry() -> None:
 
 
 def test_no_module_named_dbt_anything() -> None:
-    """dbt's plugin manager imports every top-level dbt_* module on sys.path (STACK-NOTES.md)."""
+    """dbt's plugin manager imports every top-level dbt_* module on sys.path (docs/decisions.md §16)."""
     offenders = [p for p in PROJECT_ROOT.rglob("dbt_*.py") if ".venv" not in p.parts]
     assert offenders == []

@@ -263,7 +263,7 @@ UNUSUAL_NAMES = ["routes::2024.csv", "report #1.csv", "a[1] (copy).csv", "ripoti
                  "50%.csv", "UPPER.CSV", "book.XLSX"]
 
 CASES: list[Case] = [
-    # Encodings (CONTRACT.md §1: UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252).
+    # Encodings (docs/contract.md §1: UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252).
     case("utf8-bom", "bom.csv", csv_file(rows(2, start=101), encoding="utf-8-sig"),
          Expect("accepted", read=2, raw={"cases_estimated": [101, 102]})),
     case("utf16-bom", "utf16.csv",
@@ -372,7 +372,7 @@ CASES: list[Case] = [
              " Reporting Period =reporting_period", "ORIGIN-COUNTRY=origin_country", "Kaunti ya Asili=origin_county",
              *[h for h in HEADER if h not in ("reporting_period", "origin_country", "origin_county")]]),
          Expect("accepted", read=1)),
-    # Code styles (CONTRACT.md §2).
+    # Code styles (docs/contract.md §2.3).
     case("county-code-styles", "counties.csv", csv_file([
         row(origin_county=c, destination_country="KE", destination_county=d, cases_estimated=321 + i,
             female_cases="", male_cases="", transit_points="", carriers="")
@@ -542,7 +542,7 @@ CASES: list[Case] = [
     Case("unknown-organisation", [
         Step({"GHOST/ghost.csv": csv_file(rows(1, start=551))},
              {"ghost.csv": Expect("rejected", "unknown_organisation")})]),
-    # Personal data (CONTRACT.md §2): rejected and not kept.
+    # Personal data (docs/contract.md §2.4): rejected and not kept.
     case("pii-victim-name", "names.csv",
          csv_file([row(victim_name="Wanjiru Kamau", cases_estimated=561)], header=(*HEADER, "victim_name")),
          Expect("rejected", "pii_columns", read=0), check=_pii_headers_recorded("victim_name")),

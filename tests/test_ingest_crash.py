@@ -1,5 +1,5 @@
 """Crashes and concurrency (issue 3.9): `ingest` killed with SIGKILL at random points leaves all of a file
-or none of it (CONTRACT.md §6), and two `ingest` at once never load a file twice.
+or none of it (docs/contract.md §6), and two `ingest` at once never load a file twice.
 
 The loaders are real processes. A driver subprocess (given only the NJIA_* environment, like `njia ingest`)
 imports the pipeline and warms GX up once, then forks one child per run, so each run starts in
@@ -193,12 +193,12 @@ def check_consistent(inbox: Inbox, *, complete: bool) -> None:
     assert {sha256(d) for p, d in inbox.files.items() if inbox.kind[p] == "valid"} <= accepted
     assert sum(raw.values()) == sum(n for sha, n in loadable.items() if sha in accepted), (
         "raw does not hold each delivered row exactly once")
-    # Every processed file got its feedback (CONTRACT.md §7), crash or not.
+    # Every processed file got its feedback (docs/contract.md §7), crash or not.
     for _, path, sha, *_ in ledger:
         folder = Path(path).parent / "feedback"
         stem = f"{Path(path).name}.{sha[:8]}.feedback"
         assert (folder / f"{stem}.csv").exists() and (folder / f"{stem}.html").exists(), f"no feedback for {path}"
-    # A crash must not leave copies behind under NJIA_HOME, personal data least of all (CONTRACT.md §2).
+    # A crash must not leave copies behind under NJIA_HOME, personal data least of all (docs/contract.md §2.4).
     assert not _personal_data_on_disk(settings)
     leftovers = [p for p in (settings.home_dir / "tmp").rglob("*") if p.is_file()]
     assert not leftovers, f"temporary copies left behind: {leftovers}"

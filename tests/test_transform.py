@@ -1,5 +1,5 @@
 """njia.transform end to end: fictional ledger and raw rows → real dbt build → marts and reporting, checked
-exactly against an independent Python computation of the contract's rules (CONTRACT.md §3, §5, §8).
+exactly against an independent Python computation of the contract's rules (docs/contract.md §3, §5, §8).
 
 One warehouse is built once for the module (a dbt build is the slow part); the tests only read it, except
 the last one, which makes a build fail on purpose and restores the raw rows afterwards.
@@ -240,7 +240,7 @@ class Expected:
 
 
 def suppress(cells: dict[tuple, int], k: int, groups: list, tie) -> dict[tuple, tuple[int | None, bool]]:
-    """CONTRACT.md §8 as the brief states it: counts 1..k-1 withheld; then, per group whose total is known,
+    """docs/contract.md §8 as the brief states it: counts 1..k-1 withheld; then, per group whose total is known,
     if exactly one cell is withheld, the next smallest cell of the group is withheld too."""
     withheld = {c: 1 <= v < k for c, v in cells.items()}
     for group in groups:

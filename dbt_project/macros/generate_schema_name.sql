@@ -1,5 +1,5 @@
 {#-
-    Schemas are the layer names of INTERFACES.md (staging, intermediate, marts, reporting), never prefixed
+    Schemas are the layer names of docs/interfaces.md §3.1 (staging, intermediate, marts, reporting), never prefixed
     with the target schema. During a build njia.transform passes var schema_suffix = "__build": everything
     lands in shadow schemas and is swapped into the published ones only when every test passed.
     Snapshots keep history across builds, so they never go to a shadow schema. var reporting_schema sends

@@ -1,5 +1,5 @@
 {#-
-    The typed location code of an origin or destination (CONTRACT.md §3): county:NNN when the country is
+    The typed location code of an origin or destination (docs/contract.md §3): county:NNN when the country is
     Kenya and a county is given, else country:XX.
 -#}
 {% macro location_code(country_column, county_column) -%}

@@ -1,4 +1,4 @@
-{#- The small-cell threshold k (CONTRACT.md §8): var min_cell, else NJIA_MIN_CELL, else 11. -#}
+{#- The small-cell threshold k (docs/contract.md §8): var min_cell, else NJIA_MIN_CELL, else 11. -#}
 {% macro njia_min_cell() -%}
     {%- set configured = var('min_cell', none) -%}
     {%- if configured is none or configured == '' -%}

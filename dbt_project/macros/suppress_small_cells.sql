@@ -1,5 +1,5 @@
 {#-
-    Small-cell suppression, written once for every published table (CONTRACT.md §8).
+    Small-cell suppression, written once for every published table (docs/contract.md §8).
 
     cells:        name of a CTE (or relation) with one row per published cell and its raw count in `cell_cases`.
     tie_breakers: columns that order cells of equal count, so the choice of a secondary cell is deterministic.

@@ -1,5 +1,5 @@
 {#-
-    A published count never lies in 1..k-1 (CONTRACT.md §8), and a withheld cell is null exactly when the
+    A published count never lies in 1..k-1 (docs/contract.md §8), and a withheld cell is null exactly when the
     table says it is suppressed (when the table has a `suppressed` column).
 -#}
 {% test no_small_cells(model, column_name, suppressed_column=none) %}

@@ -20,7 +20,7 @@ listed as (
 
 other_carrier as (
 
-    -- CONTRACT.md §3: a carrier is an IATA code from the code list, or `other`.
+    -- docs/contract.md §3: a carrier is an IATA code from the code list, or `other`.
     select
         'other' as carrier_code,
         'Other airline' as carrier_name,

@@ -1,4 +1,4 @@
--- Every place a route can name, under its typed code (CONTRACT.md §3), from the code lists:
+-- Every place a route can name, under its typed code (docs/contract.md §3), from the code lists:
 -- counties (county:NNN), countries (country:XX), airports (airport:IATA) and border points (border:Name).
 with
 

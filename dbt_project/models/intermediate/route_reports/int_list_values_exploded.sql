@@ -1,5 +1,5 @@
 -- Every distinct list cell of the route rows in force, exploded once: one row per distinct item, keeping
--- the order the organisation gave (CONTRACT.md §8: a row counts once for each distinct item it lists).
+-- the order the organisation gave (docs/contract.md §8: a row counts once for each distinct item it lists).
 -- Organisations repeat the same few lists on every row, so the bridges join each row to its cell's items
 -- here instead of exploding millions of cells (that cost minutes at 1,000,000 rows).
 {{ config(materialized='table') }}

@@ -1,4 +1,4 @@
--- One row per route row in force, with its typed location codes and route key (CONTRACT.md §3).
+-- One row per route row in force, with its typed location codes and route key (docs/contract.md §3).
 -- A table, not a view: the fact, the bridges and the routes all read it.
 {{ config(materialized='table') }}
 
@@ -71,7 +71,7 @@ final as (
         transit_codes,
         destination_location_code,
         exploitation_type_code,
-        -- Carriers imply the transport mode `air` (CONTRACT.md §8): the loader adds it; added again if missing.
+        -- Carriers imply the transport mode `air` (docs/contract.md §2.3): the loader adds it; added again if missing.
         case
             when carriers is not null and not 'air' = any(coalesce(string_to_array(transport_modes, ';'), '{}'))
                 then concat_ws(';', transport_modes, 'air')

@@ -1,5 +1,5 @@
 -- One row per distinct route in force: its codes and a readable label joining the stops' display names
--- with ' → ' in order (CONTRACT.md §3).
+-- with ' → ' in order (docs/contract.md §3).
 with
 
 route_stops as (
