@@ -280,3 +280,14 @@ def check_outcome(settings: Settings, outcome) -> dict[str, object]:
 
 def next_year() -> int:
     return dt.date.today().year + 1
+
+
+def leaks(settings: Settings, inbox: Path, secrets: Iterable[str]) -> list[str]:
+    """Planted secrets found in any file under NJIA_HOME (but the embedded server's data files), in any
+    feedback file of the inbox, or in the ledger, quarantine, run log and raw tables: where, for each."""
+    files = [p for p in settings.home_dir.rglob("*") if p.is_file() and "pgdata" not in p.parts]
+    files += [p for p in inbox.rglob("*") if p.is_file() and any("feedback" in part for part in p.parts)]
+    texts = [(str(p), p.read_bytes().decode("utf-8", "replace")) for p in files]
+    for table in ("ops.submissions", "ops.quarantine", "ops.runs", "raw.route_reports"):
+        texts += [(table, str(r)) for r in query(settings, f"select * from {table}")]
+    return [f"{s} in {where}" for s in secrets for where, t in texts if s in t]

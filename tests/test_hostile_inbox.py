@@ -14,8 +14,8 @@ from ingest_helpers import (
     check_outcome,
     csv_bytes,
     grid,
+    leaks,
     new_settings,
-    query,
     row,
     rows,
     write_file,
@@ -69,16 +69,6 @@ def _hostile() -> dict[str, bytes]:
     }
 
 
-def _leaks(settings, inbox: Path) -> list[str]:
-    """Planted secrets found in any file under NJIA_HOME, in any feedback file, or in the warehouse."""
-    files = [p for p in settings.home_dir.rglob("*") if p.is_file() and "pgdata" not in p.parts]
-    files += [p for p in inbox.rglob("*") if p.is_file() and "feedback" in p.parts]
-    texts = [(str(p), p.read_bytes().decode("utf-8", "replace")) for p in files]
-    for table in ("ops.submissions", "ops.quarantine", "ops.runs", "raw.route_reports"):
-        texts += [(table, str(r)) for r in query(settings, f"select * from {table}")]
-    return [f"{s} in {where}" for s in SECRETS for where, t in texts if s in t]
-
-
 def test_every_hostile_file_together(server_home: Path, tmp_path: Path) -> None:
     settings = new_settings(server_home, tmp_path)
     write_registry(settings.organisations_path, ["HOSTILE", "CLEANORG", "FBORG"])
@@ -110,7 +100,7 @@ def test_every_hostile_file_together(server_home: Path, tmp_path: Path) -> None:
         assert o.sha256 not in archive_entries(settings)
     canary = settings.home_dir / "canary.txt"  # the scan finds what it looks for
     canary.write_text(PHONE, encoding="utf-8")
-    assert _leaks(settings, inbox)
+    assert leaks(settings, inbox, SECRETS)
     canary.unlink()
-    assert not _leaks(settings, inbox)
+    assert not leaks(settings, inbox, SECRETS)
     assert ingest(settings) == []  # nothing is retried: every file was recorded once

@@ -12,8 +12,8 @@ from ingest_helpers import (
     check_outcome,
     csv_bytes,
     grid,
+    leaks,
     new_settings,
-    query,
     rows,
     write_file,
     write_registry,
@@ -39,15 +39,6 @@ CASES = {
 }
 
 
-def _leaks(settings, inbox: Path) -> list[str]:
-    texts = [p.read_bytes().decode("utf-8", "replace") for root in (settings.home_dir, inbox)
-             for p in root.rglob("*") if p.is_file() and "feedback" in p.parts or root == settings.home_dir
-             and p.is_file() and "tmp" not in p.parts]
-    for table in ("ops.submissions", "ops.quarantine", "raw.route_reports"):
-        texts += [str(r) for r in query(settings, f"select * from {table}")]
-    return [s for s in SECRETS for t in texts if s in t]
-
-
 def test_personal_data_is_rejected_and_never_kept(server_home: Path, tmp_path: Path) -> None:
     settings = new_settings(server_home, tmp_path)
     write_registry(settings.organisations_path, ["PIIORG"])
@@ -60,4 +51,4 @@ def test_personal_data_is_rejected_and_never_kept(server_home: Path, tmp_path: P
         assert (o.status, o.reason) == ("rejected", "pii_columns"), (name, o.reason, o.detail)
         check_outcome(settings, o)
         assert o.sha256 not in archive_entries(settings)
-    assert not _leaks(settings, inbox)
+    assert not leaks(settings, inbox, SECRETS)
