@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 from njia.cells import looks_like_contact, mask_contacts
@@ -140,20 +140,30 @@ def personal_data_in(rows: Iterable[Sequence[str]], skip: Iterable[int] = (), sk
     return None
 
 
-# What any contact needs (9 digits in a run, or an `@` between a local part and a domain with a dot), as one
-# C-level pattern with bounded repetition: linear on a whole chunk of rows at once.
-_CONTACT_HINT = re.compile(r"\d(?:[ .()\-]{0,2}\d){8}|[\w.+-]{1,64}@[\w-]{1,63}\.\w")
+# What any contact needs: 9 digits in a run, or an `@` (bounded repetition, no backtracking over the text:
+# the chunk is searched in C, linear in its length; the e-mail part only runs where there is an `@`).
+_PHONE_HINT = re.compile(r"\d(?:[ .()\-]{0,2}\d){8}")
+_EMAIL_HINT = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}\.\w")
+
+
+def _hints(text: str) -> Iterator[re.Match[str]]:
+    yield from _PHONE_HINT.finditer(text)
+    if "@" in text:
+        yield from _EMAIL_HINT.finditer(text)
 
 
 def first_contact_cell(numbers: Sequence[int], rows: Sequence[Sequence[str]]) -> tuple[int, int] | None:
     """(row number, 1-based column) of the first cell in a chunk of rows that looks like a phone number or
     an e-mail address, in any column, or None. The chunk is searched as one text first; cells only when it
     has a hint, and each hint is confirmed by `looks_like_contact` around it (so periods stay periods)."""
-    if not rows or not _CONTACT_HINT.search("|".join("|".join(r) for r in rows)):
+    if not rows:
+        return None
+    text = "|".join("|".join(r) for r in rows)
+    if _PHONE_HINT.search(text) is None and ("@" not in text or _EMAIL_HINT.search(text) is None):
         return None
     for number, cells in zip(numbers, rows, strict=True):
         for position, cell in enumerate(cells):
-            for hint in _CONTACT_HINT.finditer(cell):
+            for hint in _hints(cell):
                 if looks_like_contact(cell[max(0, hint.start() - 64):hint.end() + 256]):
                     return number, position + 1
     return None
