@@ -99,3 +99,17 @@ def test_pack_refuses_tables_that_pin_a_withheld_cell(built, tmp_path: Path) -> 
     assert "refusing to write the pack: 2025:" in refused[0] and "lies in [" in refused[0]
     assert "pinned by" in refused[0]
     assert not (tmp_path / "refused" / "njia-report-2025.html").exists()
+
+
+def test_build_does_not_publish_tables_the_audit_fails(built, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fault injection in Njia's own code (dbt and PostgreSQL stay real): without the joint step, this data's
+    # withheld cells can be worked out, so the build must refuse to swap and leave the published tables as
+    # they were.
+    settings, first = built
+    assert " 0 cells withheld across tables" not in first.summary, first.summary  # the data needs the joint step
+    published = query(settings, "select * from reporting.cases_by_route order by 1, 2, 3, 4")
+    monkeypatch.setattr(disclosure, "protect_schema", lambda conn, schema, k: [])
+    result = transform.build(settings)
+    assert not result.ok and not result.published, result.summary
+    assert "disclosure audit" in result.summary, result.summary
+    assert query(settings, "select * from reporting.cases_by_route order by 1, 2, 3, 4") == published
