@@ -22,7 +22,7 @@ _NUMBER = "number"
 _NUMBER_WORDS = {"no", "nbr", "num", "nr", "number", "namba", "nambari", "numero"}
 
 # Words that name a person: personal when the header says nothing but whose (victim, survivor...) it is.
-_NAME_WORDS = {"name", "jina", "majina", "surname", "fullname", "firstname", "lastname", "middlename",
+_NAME_WORDS = {"name", "jina", "majina", "surname", "username", "fullname", "firstname", "lastname", "middlename",
                "givenname", "familyname", "othername", "forename", "nickname", "jinakamili"}
 # Words that may stand beside a name and keep it a person's name.
 _PERSON_WORDS = {
@@ -41,6 +41,7 @@ _CONTACT_WORDS = {
     "passport", "pasipoti", "kitambulisho", "vitambulisho", "huduma", "nid", "ssn", "identity",
     "identification", "dob", "birthdate", "birthday", "birth", "kuzaliwa", "kin", "gps", "latitude",
     "longitude", "coordinates", "lat", "lng", "signature", "photo", "photograph", "fingerprint",
+    "kra",  # a Kenyan tax PIN identifies a person
 }
 # Words that make a contact or document word describe something other than a person's details.
 _INNOCENT_WORDS = {
@@ -64,6 +65,21 @@ _VOCABULARY = _NAME_WORDS | _PERSON_WORDS | _CONTACT_WORDS | _INNOCENT_WORDS | _
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+_LETTERS_OR_DIGITS = re.compile(r"[a-z]+|[0-9]+")
+# Words people write as one that camelCase or a space splits: `SurName`, `Nick name`, `Birth Date`.
+_SPLIT_COMPOUNDS = {("sur", "name"): "surname", ("fore", "name"): "forename", ("nick", "name"): "nickname",
+                    ("user", "name"): "username", ("birth", "date"): "birthdate", ("tele", "phone"): "telephone",
+                    ("cell", "phone"): "cellphone", ("pass", "port"): "passport"}
+
+
+def _join_split_compounds(parts: list[str]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        if out and (out[-1], part) in _SPLIT_COMPOUNDS:
+            out[-1] = _SPLIT_COMPOUNDS[(out[-1], part)]
+        else:
+            out.append(part)
+    return out
 MAX_HEADER_WORDS = 6
 MAX_HEADER = 200  # characters of a header judged; a longer cell is not a header a person wrote
 
@@ -77,7 +93,9 @@ def words(header: str) -> list[str]:
     text = _CAMEL.sub(" ", text).replace("#", " number ").casefold()
     text = re.sub(r"\be[\s_.\-]*mail", "email", text)  # e-mail, e mail, E_Mail
     text = text.replace("whats app", "whatsapp")
-    raw = [w for w in _NOT_WORD.split(text) if w]
+    # Letters and digits apart (`Phone1`, `simu2`); numbers alone name no kind of data.
+    raw = [part for w in _NOT_WORD.split(text) for part in _LETTERS_OR_DIGITS.findall(w) if not part.isdigit()]
+    raw = _join_split_compounds(raw)
     if len(raw) > 1 and all(len(w) == 1 for w in raw):
         raw = ["".join(raw)]  # initials: D.O.B, I.D
     out: list[str] = []

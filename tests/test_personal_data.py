@@ -12,6 +12,8 @@ from njia import cells
 from njia.cells import looks_like_contact, mask_contacts
 
 PERSONAL = [
+    # found by attacking the rule: a digit suffix, a compound split by case, a Kenyan tax PIN
+    "Phone1", "Simu2", "SurName", "Nick name", "KRA PIN", "Birth Date",
     "name", "Name", "NAMES", "Full name", "full_name", "FullName", "fullname", "First Name", "Last name",
     "Surname", "surnames", "Name of victim", "Victim name", "victim_name", "Survivor's name", "Survivor Name",
     "Names of survivors", "Child's name", "jina", "Jina", "majina", "Jina la mwathiriwa", "Mwathiriwa Jina",
