@@ -680,7 +680,10 @@ def _failed(outcome: FileOutcome, exc: Exception, analysed: bool) -> FileOutcome
     """The outcome of a file whose processing raised: rejected, `internal_error`, with an error id; the
     traceback goes to the log (contacts masked), never to the organisation."""
     error_id = uuid.uuid4().hex[:12]
-    trace = mask_contacts("".join(traceback.format_exception(exc))[-_TRACE_CHARS:])
+    # Masked a line at a time: masking cuts a text to its first MAX_MASKED characters, and a traceback's
+    # last lines (the error itself) matter most.
+    text = "".join(traceback.format_exception(exc))[-_TRACE_CHARS:]
+    trace = "\n".join(mask_contacts(line) or "" for line in text.splitlines())
     log.error("%s: internal error %s (%s); the file is recorded as rejected:\n%s",
               outcome.file, error_id, type(exc).__name__, trace)
     failed = FileOutcome(file=outcome.file, organisation=outcome.organisation, sha256=outcome.sha256,
