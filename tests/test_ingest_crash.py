@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import psycopg
 import pytest
 from ingest_helpers import (
     HEADER,
@@ -152,9 +153,19 @@ def check_consistent(inbox: Inbox, *, complete: bool) -> None:
     """After any crash: the ledger, raw and the archive agree (all of a file or none of it). When complete,
     every delivered file has exactly one ledger row and everything is loaded exactly once."""
     settings = inbox.settings
-    ledger = query(settings, "select submission_id, file_path, sha256, status, reason, rows_read, rows_loaded,"
-                             " rows_quarantined, archive_path from ops.submissions order by submission_id")
-    raw = dict(query(settings, "select submission_id, count(*) from raw.route_reports group by submission_id"))
+    # One snapshot of the warehouse: a parallel worker of the killed run may still commit its file for a
+    # moment after the kill, and separate queries would see different states. The archive is listed after
+    # it (a file is archived before its ledger row commits).
+    with warehouse.connect(settings) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with conn.transaction():
+            ledger = conn.execute("select submission_id, file_path, sha256, status, reason, rows_read, rows_loaded,"
+                                  " rows_quarantined, archive_path from ops.submissions order by submission_id"
+                                  ).fetchall()
+            raw = dict(conn.execute("select submission_id, count(*) from raw.route_reports group by submission_id"
+                                    ).fetchall())
+            periods = conn.execute("select s.sha256, count(*) from ops.submission_periods p"
+                                   " join ops.submissions s using (submission_id) group by 1").fetchall()
     entries = archive_entries(settings)
     by_path = Counter((path, sha) for _, path, sha, *_ in ledger)
     assert all(n == 1 for n in by_path.values()), "a file was recorded twice"
@@ -181,8 +192,6 @@ def check_consistent(inbox: Inbox, *, complete: bool) -> None:
     for name, path in entries.items():
         assert sha256(path.read_bytes()) == name and path.parent.name == name[:2]
     assert set(entries) <= {sha256(d) for p, d in inbox.files.items() if inbox.kind[p] != "pii"}
-    periods = query(settings, "select s.sha256, count(*) from ops.submission_periods p"
-                              " join ops.submissions s using (submission_id) group by 1")
     assert all(sha in non_duplicates for sha, _ in periods)
     if not complete:
         return
