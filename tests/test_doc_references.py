@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,48 +154,45 @@ def broken_references(root: Path) -> list[str]:
     """`docs/...` references and relative Markdown links that name a missing file, anchor or section."""
     docs = _Documents(root)
     problems: list[str] = []
-    for path in text_files(root):
-        text = _read(path)
-        if text is None:
+    for path, where, line in _lines(root):
+        for m in DOC_REFERENCE.finditer(line):
+            problems += _check(
+                where, root / "docs" / m["file"], f"docs/{m['file']}", m["anchor"], _sections(m["sections"]), docs
+            )
+        if path.suffix != ".md":
             continue
-        rel = path.relative_to(root).as_posix()
-        for number, line in enumerate(text.splitlines(), start=1):
-            where = f"{rel}:{number}"
-            for m in DOC_REFERENCE.finditer(line):
-                problems += _check(
-                    where, root / "docs" / m["file"], f"docs/{m['file']}", m["anchor"], _sections(m["sections"]), docs
-                )
-            if path.suffix != ".md":
+        for m in MARKDOWN_LINK.finditer(line):
+            target = m["target"]
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):  # http:, mailto:, ...
                 continue
-            for m in MARKDOWN_LINK.finditer(line):
-                target = m["target"]
-                if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):  # http:, mailto:, ...
-                    continue
-                file_part, _, anchor = target.partition("#")
-                if file_part and not file_part.endswith(".md"):
-                    continue
-                linked = ((path.parent / file_part) if file_part else path).resolve()
-                label = (
-                    linked.relative_to(root.resolve()).as_posix()
-                    if linked.is_relative_to(root.resolve())
-                    else file_part
-                )
-                problems += _check(where, linked, label, anchor or None, [], docs)
+            file_part, _, anchor = target.partition("#")
+            if file_part and not file_part.endswith(".md"):
+                continue
+            linked = ((path.parent / file_part) if file_part else path).resolve()
+            label = (
+                linked.relative_to(root.resolve()).as_posix()
+                if linked.is_relative_to(root.resolve())
+                else file_part
+            )
+            problems += _check(where, linked, label, anchor or None, [], docs)
     return list(dict.fromkeys(problems))  # a link's target may also be a `docs/` reference
 
 
 def outside_references(root: Path) -> list[str]:
     """Lines that cite a specification file the repository does not contain."""
-    problems = []
+    return [f"{where}: {m.group(0)} is not in the repository; cite docs/ instead"
+            for _, where, line in _lines(root) for m in OUTSIDE_SPEC.finditer(line)]
+
+
+def _lines(root: Path) -> Iterator[tuple[Path, str, str]]:
+    """(file, `path:line` as messages show it, the line's text) for every line of every text file."""
     for path in text_files(root):
         text = _read(path)
         if text is None:
             continue
         rel = path.relative_to(root).as_posix()
         for number, line in enumerate(text.splitlines(), start=1):
-            for m in OUTSIDE_SPEC.finditer(line):
-                problems.append(f"{rel}:{number}: {m.group(0)} is not in the repository; cite docs/ instead")
-    return problems
+            yield path, f"{rel}:{number}", line
 
 
 # --- the repository -------------------------------------------------------------------------------------------
