@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import compress, islice
+from itertools import chain, compress, islice
 from pathlib import Path, PurePosixPath
 
 import fsspec
@@ -513,16 +513,27 @@ _TEMPLATE_SHEETS = ("instructions", "lists")
 
 
 def _personal_data(local: Path, suffix: str, description: str | None = None, skip: Iterable[int] = (),
-                   header_row: int = 1) -> str | None:
-    """Where personal data shows in the first rows of any sheet (docs/contract.md §2), or None. In the table
-    `description` names, the cells at `skip` below its header are not looked at."""
-    for sheet, rows in first_rows(local, suffix, SCAN_ROWS):
+                   header_row: int = 1, table: Table | None = None) -> str | None:
+    """Where personal data shows in the first rows of any sheet (docs/contract.md §2.4), or None. In the table
+    `description` names, the cells at `skip` below its header are not looked at. An open CSV `table` gives
+    its first rows itself (and gets them back), rather than the file being read a second time."""
+    sheets = _first_rows_of(table) if table is not None and suffix != ".xlsx" else first_rows(local, suffix, SCAN_ROWS)
+    for sheet, rows in sheets:
         main = sheet == description or description == f"xlsx sheet {sheet!r}"
         # The template's own sheets list code names (a `name` column): only their values are looked at.
         headers = main or sheet.strip().casefold() not in _TEMPLATE_SHEETS
         if found := personal_data_in(rows, skip if main else (), header_row if main else 0, headers=headers):
             return f"sheet {sheet!r} {found}" if suffix == ".xlsx" else found
     return None
+
+
+def _first_rows_of(table: Table) -> list[tuple[str, list[list[str]]]]:
+    """An open CSV table's first rows as `readers.first_rows` gives them; the rows read are put back in front
+    of the table's rows."""
+    rows = [[""]] * (table.header_row - 1) + [table.header]
+    head = list(islice(table.rows, max(SCAN_ROWS - len(rows), 0)))
+    table.rows = chain(head, table.rows)
+    return [(table.description, (rows + [cells for _, cells in head])[:SCAN_ROWS])]
 
 
 def _keep_unless_personal(outcome: FileOutcome, local: Path, suffix: str, *, read: bool) -> bool:
@@ -565,7 +576,7 @@ def analyse(
             known = bool(table.header) and not hm.duplicated and not hm.missing
             # Every sheet's first rows; the contract's columns of the table read are validated instead.
             if found := _personal_data(local, suffix, table.description, hm.index.values() if known else (),
-                                       table.header_row):
+                                       table.header_row, table):
                 outcome.reject("pii_columns", found)
                 return False
             if not table.header:
