@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import ingest.analysis as analysis
     import ingest.load as load
+    import ingest.parallel as parallel
     import ingest.pipeline as pipeline
     import ingest.validate as validate
     from njia.settings import get_settings
@@ -65,14 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     validate.warm_up()
     totals: dict[str, float] = {"validate": 0.0, "copy_rows": 0.0}
     counts: Counter = Counter()
-    # The pipeline may hold its own reference (`from ingest.validate import validate`): wrap both, once.
+    # The analysis holds its own reference (`from ingest.validate import validate`): wrap both, once.
     _timed(validate, "validate", totals, counts)
-    if getattr(pipeline, "validate", None) is not None and pipeline.validate is not validate.validate:
-        pipeline.validate = validate.validate
+    analysis.validate = validate.validate
     _timed(load, "copy_rows", totals, counts)
     in_parallel: list[int] = []
-    _parallel = pipeline._ingest_in_parallel
-    pipeline._ingest_in_parallel = lambda *a, **k: in_parallel.append(1) or _parallel(*a, **k)
+    _parallel = parallel.ingest_in_parallel
+    parallel.ingest_in_parallel = lambda *a, **k: in_parallel.append(1) or _parallel(*a, **k)
     startup = time.perf_counter() - _T0
 
     profiler = None

@@ -63,21 +63,16 @@ def njia_ingest() -> None:
 
     @task(outlets=[RAW_ROUTE_REPORTS], trigger_rule=TriggerRule.ALL_DONE)
     def publish(outcomes: list[dict[str, Any] | None], *, outlet_events: Any = None) -> dict[str, Any]:
-        from collections import Counter
-
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from ingest.load import record_run
-        from njia import warehouse
+        from ingest.pipeline import record_ingest_run
 
         # A slice is fetched in one request. No outcome: the file's task failed, or another run processed it.
         done = [o for o in outcomes[:] if o]
         if not done:
             raise AirflowSkipException("no new files")
-        statuses = ", ".join(f"{k}={v}" for k, v in sorted(Counter(o["status"] for o in done).items()))
-        with warehouse.connect(settings()) as conn:  # the line `njia status` shows, as `njia ingest` writes it
-            record_run(conn, "ingest", get_current_context()["dag_run"].start_date, True,
-                       f"{len(done)} file(s) {statuses}")
+        # The line `njia status` shows, written as `njia ingest` writes it.
+        record_ingest_run(settings(), get_current_context()["dag_run"].start_date, (o["status"] for o in done))
         loaded = [o for o in done if o["rows_loaded"]]
         if not loaded:
             raise AirflowSkipException("no rows loaded: the raw asset did not change")

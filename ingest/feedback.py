@@ -18,7 +18,7 @@ from njia.cells import neutralise
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from ingest.pipeline import FileOutcome
+    from ingest.outcomes import FileOutcome
 
 # code -> (English, Swahili). Statuses, file-level reasons and row problem codes of docs/contract.md §4.
 MESSAGES: dict[str, tuple[str, str]] = {

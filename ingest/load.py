@@ -4,7 +4,6 @@ lineage, the periods it replaces, and the quarantined problems. All of it or non
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 import psycopg
 
 from ingest.normalise import Period
+from ingest.outcomes import Problem
 from ingest.prepare import LOAD_COLUMNS
 
 
@@ -140,18 +140,10 @@ def insert_periods(conn: psycopg.Connection, submission_id: int, organisation: s
             copy.write_row((submission_id, organisation, text(p.code), p.start, p.end))
 
 
-def insert_problems(conn: psycopg.Connection, submission_id: int, problems: Iterable[object]) -> None:
+def insert_problems(conn: psycopg.Connection, submission_id: int, problems: Iterable[Problem]) -> None:
     with conn.cursor().copy(
         "copy ops.quarantine (submission_id, row_number, column_name, value, problem_code, message) from stdin"
     ) as copy:
         for p in problems:
-            copy.write_row((submission_id, p.row, text(p.column), text(p.value), p.code,  # type: ignore[attr-defined]
-                            p.message))  # type: ignore[attr-defined]
+            copy.write_row((submission_id, p.row, text(p.column), text(p.value), p.code, p.message))
 
-
-def record_run(conn: psycopg.Connection, command: str, started: dt.datetime, ok: bool, detail: str) -> None:
-    """One line in ops.runs for `njia status` (detail is stored as a JSON string)."""
-    conn.execute(
-        "insert into ops.runs (command, started_at, finished_at, ok, detail) values (%s, %s, now(), %s, %s)",
-        (command, started, ok, json.dumps(detail)),
-    )

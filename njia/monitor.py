@@ -108,8 +108,8 @@ def missing_submissions(settings: Settings, quarter: Quarter | None = None) -> l
 def alert(settings: Settings, quarter: Quarter, missing: list[MissingSubmission]) -> None:
     """Say it where the engineers look: a warning per organisation in the task log, and one ops.runs row
     (command `submission_monitor`, ok false when someone is missing) that `njia status` shows."""
-    from ingest.load import record_run
     from njia import warehouse
+    from njia.runlog import record_run
 
     started = dt.datetime.now(dt.UTC)
     for m in missing:
@@ -140,8 +140,8 @@ def task_failed(context: Mapping[str, Any]) -> None:
     detail = f"run {context.get('run_id')}, try {getattr(ti, 'try_number', '?')}: {context.get('exception')}"[:1000]
     log.error("Njia task %s failed: %s", where, detail)
     try:
-        from ingest.load import record_run
         from njia import warehouse
+        from njia.runlog import record_run
         from njia.settings import get_settings
 
         with warehouse.connect(get_settings()) as conn:

@@ -32,7 +32,8 @@ from ingest_helpers import (
 )
 
 from ingest import validate
-from ingest.pipeline import FileOutcome, _frame, ingest
+from ingest.analysis import _frame
+from ingest.pipeline import FileOutcome, ingest
 from ingest.prepare import cells_by_column, map_header, misfits, named_width, normalise_columns, normalise_row
 from ingest.readers import UnreadableFile, _sniff_delimiter, open_table
 from njia.settings import Settings
@@ -339,7 +340,7 @@ class Verdict:
 
 def read_as_pipeline(data: bytes) -> Verdict:
     """The pipeline's reading of a file without a database: the reader, the header map and the shape check
-    (`prepare.misfits`, as `pipeline._analyse_rows` calls it); validation follows, batched, in the test."""
+    (`prepare.misfits`, as `analysis._analyse_rows` calls it); validation follows, batched, in the test."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "incoming"
         path.write_bytes(data)

@@ -35,7 +35,7 @@ from ingest_helpers import (
     write_registry,
 )
 
-from ingest import pipeline
+from ingest import analysis, pipeline, spool
 from ingest.feedback import FALLBACK_FOLDER
 from ingest.registry import RegistryError, read_registry
 from njia import warehouse
@@ -135,14 +135,14 @@ def test_utf16_without_bom_never_crashes(hostile: Settings) -> None:
 # --- a failure while processing one file -----------------------------------------------------------
 
 def test_a_bug_on_one_file_is_its_outcome_internal_error(hostile: Settings, monkeypatch, caplog) -> None:
-    real = pipeline.validate
+    real = analysis.validate
 
     def crashes_on_alpha(frame, today):  # noqa: ANN001 - a fault injected into the real validator
         if len(frame) == 5:  # only the ALPHA file has five rows
             raise KeyError("a bug that this file's rows trigger, call 0712 345 678")
         return real(frame, today)
 
-    monkeypatch.setattr(pipeline, "validate", crashes_on_alpha)
+    monkeypatch.setattr(analysis, "validate", crashes_on_alpha)
     write_file(_inbox(hostile), "ALPHA/triggers-bug.csv", csv_bytes(grid(rows(5, start=775))))
     _good(hostile)
     _good(hostile, "GAMMA", start=50, name="also-good.csv")
@@ -169,7 +169,7 @@ def test_a_bug_on_one_file_is_its_outcome_internal_error(hostile: Settings, monk
 
 
 def test_a_database_error_about_a_files_data_is_its_outcome(hostile: Settings, monkeypatch) -> None:
-    real = pipeline._spool_lines
+    real = spool.lines
 
     def nul_in_spool(numbers, columns, known):  # noqa: ANN001 - a fault: a NUL reaching the COPY
         lines = list(real(numbers, columns, known))
@@ -177,7 +177,7 @@ def test_a_database_error_about_a_files_data_is_its_outcome(hostile: Settings, m
             lines[0] = lines[0].replace("domestic_servitude", "domestic\x00servitude")
         return iter(lines)
 
-    monkeypatch.setattr(pipeline, "_spool_lines", nul_in_spool)
+    monkeypatch.setattr(spool, "lines", nul_in_spool)
     write_file(_inbox(hostile), "ALPHA/copy-fails.csv", csv_bytes(grid(rows(4))))
     _good(hostile)
     outcomes = _by_name(pipeline.ingest(hostile, workers=1))  # the fault is injected in this process

@@ -324,18 +324,18 @@ def test_two_ingests_at_once_never_load_a_file_twice(driver: Driver, server_home
 def test_personal_data_copied_by_a_killed_process_is_removed(server_home: Path, tmp_path: Path) -> None:
     """A loader killed after copying a file locally, before the header check rejects it, leaves the bytes
     in its temporary folder; the next run removes them (and never a live process's folder)."""
-    from ingest import pipeline
+    from ingest import pipeline, workspace
 
     write_registry(tmp_path / "organisations.csv", ["GAMMA"])
     settings = new_settings(server_home, tmp_path)
     source = write_file(Path(settings.inbox_url), "GAMMA/names.csv", PII)
-    live = pipeline._tmp_dir(settings)  # this process's folder: must survive the sweep
+    live = workspace.tmp_dir(settings)  # this process's folder: must survive the sweep
     (live / "incoming-in-use").write_bytes(b"still being read")
     ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the loader: copies the delivered bytes, then is killed before it gets any further
         try:
-            pipeline._local_copy(str(source), pipeline._tmp_dir(settings))
+            workspace.local_copy(str(source), workspace.tmp_dir(settings))
             os.write(ready_w, b"copied")
             time.sleep(60)
         finally:

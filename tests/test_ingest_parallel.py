@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from ingest_helpers import HEADER, csv_bytes, grid, new_settings, query, row, rows, write_file, write_registry
 
+from ingest import parallel as parallel_ingest
 from ingest import pipeline
 from njia import warehouse
 from njia.settings import Settings
@@ -87,8 +88,8 @@ def test_parallel_ingest_ends_as_sequential(server_home: Path, tmp_path: Path, m
     clock = time.time() - 10_000
     runs = {}
     parallel: list[int] = []
-    original = pipeline._ingest_in_parallel
-    monkeypatch.setattr(pipeline, "_ingest_in_parallel", lambda *a, **k: parallel.append(a[4]) or original(*a, **k))
+    original = parallel_ingest.ingest_in_parallel
+    monkeypatch.setattr(parallel_ingest, "ingest_in_parallel", lambda *a, **k: parallel.append(a[4]) or original(*a, **k))
     for workers in (1, 2):
         root = tmp_path / f"workers{workers}"
         write_registry(root / "organisations.csv", ORGS)
@@ -141,7 +142,7 @@ def test_worker_error_propagates(server_home: Path, tmp_path: Path) -> None:
         with pytest.raises(psycopg.errors.InsufficientPrivilege) as raised:
             pipeline.ingest(settings, workers=workers)
         if workers > 1:
-            assert isinstance(raised.value.__cause__, pipeline._WorkerTraceback)
+            assert isinstance(raised.value.__cause__, parallel_ingest.WorkerTraceback)
             assert "GAMMA may not write the ledger" in str(raised.value.__cause__)
         ledger = {path.removeprefix(settings.inbox_url): status
                   for path, status in query(settings, "select file_path, status from ops.submissions")}
