@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ingest import normalise as n
-from ingest.contract import COLUMN_BY_NAME, COLUMNS, HEADER_ALIASES, REQUIRED_COLUMNS, normalise_header
+from ingest.contract import COLUMN_BY_NAME, HEADER_ALIASES, REQUIRED_COLUMNS, normalise_header
 from ingest.personal_data import is_personal_header
 from njia.cells import mask_contacts
 
@@ -264,12 +264,3 @@ def normalise_columns(raw: dict[str, list[str]], organisation: str, size: int) -
 def normalise_row(raw: dict[str, str], organisation: str) -> dict[str, object]:
     """`normalise_columns` for one row given as {column: stripped cell}."""
     return {k: v[0] for k, v in normalise_columns({c: [v] for c, v in raw.items()}, organisation, 1).items()}
-
-
-def identity(row: dict[str, object]) -> tuple[object, ...]:
-    """What makes two rows of a file the same route report (duplicate_row)."""
-    return tuple(row[c] for c in IDENTITY_COLUMNS)
-
-
-def column_names() -> list[str]:
-    return [c.name for c in COLUMNS]
