@@ -37,7 +37,7 @@ WEIRD = ["", " ", "KE", "ke", "Kenya", "047", "47", "Nairobi County", "?", "1,20
 
 
 def write_files(folder: Path, rows: int, seed: int) -> list[Path]:
-    from njia import demo
+    from njia_demo import generator as demo
 
     rng = random.Random(seed)
     style = replace(demo.MESSY_STYLE, period_spelling=demo.PERIOD_SPELLINGS["month"][-1])

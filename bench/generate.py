@@ -7,7 +7,7 @@ writes
     DIR/organisations.csv                     the registry for those organisations
     DIR/expected.json                         per file: rows read/valid, cases, periods, invalid rows
 
-Rows come from `njia.demo.iter_rows` (the demo's generator) and stream to disk, so memory stays flat
+Rows come from `njia_demo.generator.iter_rows` (the demo's generator) and stream to disk, so memory stays flat
 whatever N is. The expected figures are counted while writing; nothing is read back.
 """
 
@@ -21,7 +21,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from njia import demo
+from njia_demo import generator as demo
 
 
 def main(argv: list[str] | None = None) -> int:

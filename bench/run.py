@@ -6,7 +6,7 @@
 
 Steps, in this order, against one embedded PostgreSQL under a temporary NJIA_HOME:
 
- 1. generate the inputs with `njia.demo` (as bench/generate.py does): one big file, a mid-size file, one
+ 1. generate the inputs with `njia_demo.generator` (as bench/generate.py does): one big file, a mid-size file, one
     1,000-row addition and many small files, each from its own fictional organisation;
  2. `njia init`, and `njia build` on the empty warehouse (the fixed cost of any build);
  3. ingest the big file (bench/ingest_probe.py in a subprocess: time, GX share, COPY time, peak memory);
@@ -70,7 +70,7 @@ class Batch:
 
 def generate(batches: list[Batch], registry: Path, *, years: list[int], invalid_share: float, seed: int) -> float:
     """Writes every batch's files (messy spellings, monthly periods, as bench/generate.py) and one registry."""
-    from njia import demo
+    from njia_demo import generator as demo
 
     style = replace(demo.MESSY_STYLE, period_spelling=demo.PERIOD_SPELLINGS["month"][-1])
     fmt = demo.FileFormat(kind="csv", encoding="utf-8", delimiter=",")

@@ -35,8 +35,9 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
     """`njia demo`: fictional submissions through the whole pipeline on the embedded warehouse."""
     import os
 
-    from njia import demo, report, transform, warehouse
+    from njia import report, transform, warehouse
     from njia.settings import get_settings
+    from njia_demo import generator as demo
 
     home = (home or Path(os.environ.get("NJIA_HOME", ".njia"))).resolve()
     inbox, registry = home / "demo" / "inbox", home / "demo" / "organisations.csv"

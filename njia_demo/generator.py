@@ -25,7 +25,6 @@ import random
 import shutil
 import time
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -857,42 +856,14 @@ class DemoFile:
 
 @dataclass
 class DemoManifest:
-    """Every generated file in delivery order, with the registry, so expected figures can be derived."""
+    """Every generated file in delivery order, with the registry, so expected figures can be derived (by the
+    tests' oracle, tests/demo_oracle.py)."""
 
     inbox: Path
     registry: Path
     seed: int
     organisations: tuple[Organisation, ...]
     files: list[DemoFile] = field(default_factory=list)
-
-    def rows_in_force(self) -> list[dict]:
-        """docs/contract.md §5: per (organisation, period), the rows of the latest file loaded for it."""
-        latest: dict[tuple[str, str], list[dict]] = {}
-        for f in self.files:
-            if f.expected_status not in ("accepted", "accepted_with_errors"):
-                continue
-            by_period: dict[str, list[dict]] = {p: [] for p in f.periods}
-            for row in f.rows:
-                by_period[row["reporting_period"]].append(row)
-            for period, rows in by_period.items():
-                latest[(f.organisation_code, period)] = rows
-        return [row for key in sorted(latest) for row in latest[key]]
-
-    def cases_total(self, year: int | None = None) -> int:
-        return sum(r["cases_estimated"] for r in self.rows_in_force()
-                   if year is None or r["period_start"].year == year)
-
-    def cases_by(self, column: str, year: int | None = None) -> Counter:
-        """Cases in force by one column; list columns count a row once per distinct item (§8)."""
-        out: Counter = Counter()
-        for r in self.rows_in_force():
-            if year is not None and r["period_start"].year != year:
-                continue
-            value = r[column]
-            items = dict.fromkeys(value.split(";")) if column in LIST_FIELDS and value else [value]
-            for item in items:
-                out[item] += r["cases_estimated"]
-        return out
 
     def to_json(self) -> dict:
         return {

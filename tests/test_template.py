@@ -13,7 +13,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ingest.contract import COLUMNS, PII_HEADERS, code_list
-from njia import demo
 from njia.settings import Settings
 from njia.template import (
     DATA_SHEET,
@@ -24,6 +23,7 @@ from njia.template import (
     header_name,
     write_template,
 )
+from njia_demo import generator as demo
 
 LANGS = ("en", "sw")
 
