@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from repo_paths import DAGS_DIR
 
 from njia import warehouse
-from njia.paths import DAGS_DIR
 from njia.settings import Settings, get_settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from njia.paths import PROJECT_ROOT
+from repo_paths import REPO_ROOT as PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"

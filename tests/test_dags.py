@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import AIRFLOW_ENV as _AIRFLOW_ENV  # noqa: E402 - set before Airflow is imported
+from repo_paths import DAGS_DIR
 
 from njia import warehouse
-from njia.paths import DAGS_DIR
 from njia.settings import Settings
 
 _AIRFLOW_HOME = _AIRFLOW_ENV["AIRFLOW_HOME"]

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo_paths import REPO_ROOT as PROJECT_ROOT
 
 from njia import transform
-from njia.paths import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR
+from njia.paths import DBT_PROJECT_DIR, SEEDS_DIR
 from njia.settings import get_settings
 
 SHARED_REFERENCE = Path("/work/shared/reference")

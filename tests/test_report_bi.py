@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from repo_paths import REPO_ROOT as PROJECT_ROOT
 from test_report import YEAR, create_reporting, reporting_rows
 
 from njia import warehouse
-from njia.paths import PROJECT_ROOT
 
 QUESTIONS = sorted((PROJECT_ROOT / "bi" / "questions").glob("*.sql"))
 OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)

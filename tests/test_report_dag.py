@@ -9,8 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-
-from njia.paths import DAGS_DIR
+from repo_paths import DAGS_DIR
 
 pytest.importorskip("airflow")
 
