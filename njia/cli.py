@@ -193,7 +193,12 @@ def status(as_json: bool) -> None:
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the demo keeps its state (default: NJIA_HOME).")
 def demo(home: Path | None) -> None:
-    """Generate fictional submissions and run the whole pipeline on the embedded warehouse."""
-    from njia.pipeline import run_demo
+    """Generate fictional submissions and run the whole pipeline on the embedded warehouse (never on the server
+    NJIA_WAREHOUSE_URL names: the demo refuses to run while it is set)."""
+    from njia.pipeline import DemoRefused, run_demo
 
-    sys.exit(run_demo(home, echo=click.echo))
+    try:
+        code = run_demo(home, echo=click.echo)
+    except DemoRefused as exc:
+        raise _ConfigError(str(exc)) from exc
+    sys.exit(code)

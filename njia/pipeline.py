@@ -31,14 +31,27 @@ def run(settings: Settings, sources: list[str] | None = None, progress=None) -> 
     return RunResult(outcomes, result.ok, result.summary)
 
 
+class DemoRefused(Exception):
+    """`njia demo` was asked to run where it must not."""
+
+
 def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> int:
-    """`njia demo`: fictional submissions through the whole pipeline on the embedded warehouse."""
+    """`njia demo`: fictional submissions through the whole pipeline on the embedded warehouse.
+
+    Never on a server: the fictional rows would count with the organisations' real ones in the marts and the
+    published reports, so a configured NJIA_WAREHOUSE_URL is refused rather than ignored or used."""
     import os
 
     from njia import report, transform, warehouse
     from njia.settings import get_settings
     from njia_demo import generator as demo
 
+    if not get_settings().embedded:
+        raise DemoRefused(
+            "njia demo runs only on its own embedded warehouse: its fictional submissions must never mix with real "
+            "ones, and NJIA_WAREHOUSE_URL is set (in the environment or in .env). Unset it for the demo, e.g. "
+            "`env -u NJIA_WAREHOUSE_URL njia demo`, or run the demo from a folder without that .env."
+        )
     home = (home or Path(os.environ.get("NJIA_HOME", ".njia"))).resolve()
     inbox, registry = home / "demo" / "inbox", home / "demo" / "organisations.csv"
     settings = get_settings(

@@ -293,3 +293,18 @@ def test_ingest_loads_what_the_manifest_expects(settings: Settings) -> None:
             names = [d.name for d in cur.description]
             loaded = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             assert loaded == f.rows, f.path.name
+
+
+def test_njia_demo_refuses_a_warehouse_url(tmp_path: Path) -> None:
+    """Fictional rows must never reach a real warehouse: with NJIA_WAREHOUSE_URL set, `njia demo` says what
+    to do and exits with the configuration error's code, before it writes or connects to anything."""
+    from click.testing import CliRunner
+
+    from njia.cli import CONFIG_ERROR, main
+
+    home = tmp_path / "home"
+    result = CliRunner().invoke(main, ["demo", "--home", str(home)],
+                                env={"NJIA_WAREHOUSE_URL": "postgresql://njia@127.0.0.1:1/njia"})
+    assert result.exit_code == CONFIG_ERROR, result.output
+    assert "NJIA_WAREHOUSE_URL is set" in result.output and "env -u NJIA_WAREHOUSE_URL njia demo" in result.output
+    assert not home.exists()
