@@ -42,10 +42,9 @@ def lines(numbers: list[int], columns: dict[str, list[object]], known: dict[obje
     return map(",".join, zip(*cells, strict=True))
 
 
-
-def write(out: TextIO, lines: Iterable[str]) -> None:
+def write(out: TextIO, spooled: Iterable[str]) -> None:
     """The lines, each ended, a slice at a time: less memory than one join, fewer calls than one a line."""
-    lines = iter(lines)
-    while text := "\n".join(islice(lines, LINES_PER_WRITE)):
+    spooled = iter(spooled)
+    while text := "\n".join(islice(spooled, LINES_PER_WRITE)):
         out.write(text)
         out.write("\n")

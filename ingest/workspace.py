@@ -60,11 +60,11 @@ def _remove_if_dead(folder: Path) -> None:
         os.close(fd)
 
 
-def local_copy(file: str, tmp_dir: Path) -> tuple[Path, str, int]:
+def local_copy(file: str, folder: Path) -> tuple[Path, str, int]:
     """Copy the delivered bytes to local disk while hashing them, so every later step reads the same bytes."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="incoming-")
+    fd, name = tempfile.mkstemp(dir=folder, prefix="incoming-")
     with os.fdopen(fd, "wb") as out, open_delivered(file) as fh:
         while block := fh.read(1 << 20):
             digest.update(block)
