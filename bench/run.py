@@ -143,7 +143,7 @@ def build(env: dict[str, str], label: str) -> dict:
 # --- the floor -----------------------------------------------------------------------------------------
 
 
-def floor(settings, submission_ids: list[int], export: Path, rows_per_txn: int, txns: int) -> dict:  # noqa: ANN001
+def floor(settings, submission_ids: list[int], export: Path, rows_per_txn: int, txns: int) -> dict:
     """COPY of the loaded (normalised) rows into an UNLOGGED table without indexes: the database's own speed."""
     from ingest.prepare import LOAD_COLUMNS
     from njia import warehouse
@@ -151,7 +151,7 @@ def floor(settings, submission_ids: list[int], export: Path, rows_per_txn: int, 
     columns = ", ".join(("submission_id", "row_number", *LOAD_COLUMNS))
     with warehouse.connect(settings, autocommit=True) as conn:
         with export.open("wb") as fh, conn.cursor().copy(
-            f"copy (select {columns} from raw.route_reports"  # noqa: S608 - integers only
+            f"copy (select {columns} from raw.route_reports"  # integers only
             f" where submission_id in ({', '.join(str(int(i)) for i in submission_ids)})"
             " order by submission_id, row_number) to stdout with (format csv)"
         ) as copy:

@@ -19,7 +19,7 @@ CONFIG_ERROR = 2
 def _settings() -> Settings:
     try:
         return get_settings()
-    except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad variable
+    except Exception as exc:  # pydantic's message names the bad variable
         raise click.ClickException(f"configuration error: {exc}") from exc
 
 
@@ -77,7 +77,7 @@ def _with_workers(settings: Settings, workers: int | None) -> Settings:
     return settings if workers is None else settings.model_copy(update={"ingest_workers": workers})
 
 
-def _progress(i: int, total: int, outcome) -> None:  # noqa: ANN001
+def _progress(i: int, total: int, outcome) -> None:
     if outcome is not None:
         _echo_err(f"[{i}/{total}] {outcome.status:<20} {outcome.reason or '':<22} {outcome.file}")
 

@@ -23,7 +23,7 @@ class RunResult:
         return files_ok and self.build_ok
 
 
-def run(settings: Settings, sources: list[str] | None = None, progress=None) -> RunResult:  # noqa: ANN001
+def run(settings: Settings, sources: list[str] | None = None, progress=None) -> RunResult:
     from njia import transform
 
     outcomes = ingest(settings, sources, progress=progress)

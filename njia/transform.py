@@ -329,7 +329,7 @@ def _run_dbt(
     with _DBT_LOCK, _profile_environment(settings):
         try:
             result = dbtRunner().invoke(args)
-        except Exception as exc:  # noqa: BLE001 - dbt raises anything; report it as a failed run
+        except Exception as exc:  # dbt raises anything; report it as a failed run
             return _Outcome(False, f"dbt {' '.join(command)} crashed: {exc}", (str(exc),), {}, target)
     return _summarise(command, result, target)
 

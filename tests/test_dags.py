@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AIRFLOW_ENV as _AIRFLOW_ENV  # noqa: E402 - set before Airflow is imported
+from conftest import AIRFLOW_ENV as _AIRFLOW_ENV  # set before Airflow is imported
 
 from njia import warehouse
 from njia.paths import DAGS_DIR

@@ -566,7 +566,7 @@ class DevTools:
              "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
              "--remote-debugging-pipe", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
              "--window-size=1280,900", "about:blank"],
-            preexec_fn=child,  # noqa: PLW1509 - only dup2 calls, and the tests start no threads
+            preexec_fn=child,  # only dup2 calls, and the tests start no threads
             pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         os.close(self._to_r)
