@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
 SPOOL_LINES = 5_000  # spool lines joined into one write
-FEEDBACK_FOLDER = "feedback"
 
 
 @dataclass

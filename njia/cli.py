@@ -52,17 +52,12 @@ def main(verbose: bool) -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the warehouse (schemas, roles, grants). Safe to run again."""
-    from njia import warehouse
+    from njia import access, warehouse
 
     settings = _settings()
     try:
         applied = warehouse.migrate(settings)
-        try:
-            from njia import access
-        except ImportError:
-            access = None
-        if access is not None:
-            access.apply(settings)
+        access.apply(settings)
     except warehouse.WarehouseError as exc:
         raise _ConfigError(str(exc)) from exc
     where = "embedded PostgreSQL under " + str(settings.home_dir) if settings.embedded else "NJIA_WAREHOUSE_URL"

@@ -81,7 +81,6 @@ class BuildResult:
     published: bool = False
     failures: tuple[str, ...] = ()
     counts: Mapping[str, int] = field(default_factory=dict)
-    elapsed_seconds: float = 0.0
     target_path: Path | None = None
 
 
@@ -137,7 +136,6 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
         published=published,
         failures=outcome.failures,
         counts=outcome.counts,
-        elapsed_seconds=elapsed,
         target_path=outcome.target_path,
     )
 

@@ -24,7 +24,6 @@ from njia.settings import Settings
 log = logging.getLogger(__name__)
 
 DATABASE = "njia"
-SCHEMAS = ("ops", "raw", "staging", "intermediate", "marts", "reporting")
 _MIGRATION_LOCK = 7_311_001  # advisory lock key: one `njia init` at a time per database
 
 

@@ -12,8 +12,6 @@ import pytest
 
 from njia.paths import DAGS_DIR
 
-pytest.importorskip("airflow")
-
 
 @pytest.fixture(scope="module")
 def dag():
