@@ -1,6 +1,6 @@
 """Njia's benchmark (`make bench`): every figure measured in one run, on one fresh embedded warehouse.
 
-    python bench/run.py                    # the issue's sizes: 1,000,000 rows; 1,000 files of 1,000 rows
+    python bench/run.py                    # full size: 1,000,000 rows; 1,000 files of 1,000 rows
     python bench/run.py --quick            # 100,000 rows; 100 files of 1,000 rows (a few minutes)
     python bench/run.py --rows 200000 --files 200 --json out.json --keep
 
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = Path(__file__).resolve().parent / "ingest_probe.py"
 NJIA = str(Path(sys.executable).with_name("njia"))
 
-# The issue's targets (issue 6).
+# The targets each figure is judged against (docs/benchmarks.md#targets).
 FLOOR_SHARE, FLOOR_STRETCH = 0.50, 0.70
 PIPELINE_SECONDS = 300
 INCREMENTAL_RATIO = 0.20

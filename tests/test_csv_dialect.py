@@ -92,7 +92,7 @@ def good(*records: dict[str, str], start: int = 2) -> dict[int, dict[str, str]]:
 
 
 CASES: list[Case] = [
-    # 1. A non-empty cell beyond the header: the issue's example, female 12 would have loaded as male 12.
+    # 1. A non-empty cell beyond the header: read by position, female 12 would load as male 12.
     Case("extra-delimiter-shifts-counts", text([HEAD, cells(A), [*cells(B)[:12], "", *cells(B)[12:]], cells(C)]),
          "accepted_with_errors", problems=[(3, None, "extra_cells")], clean={2: A, 4: C},
          value="withholds_documents,25,,,12,3 || 3"),
@@ -215,8 +215,8 @@ def test_named_case(c: Case, shared: Settings, tmp_path: Path) -> None:
 
 
 def test_no_silent_default_delimiter() -> None:
-    """The old reader fell back to `,` when no contract delimiter fitted; now the file is refused, naming
-    what it seems to use, or the delimiter is found from the header's names."""
+    """No `,` by default when no contract delimiter fits: the file is refused, naming what it seems to use,
+    or the delimiter is found from the header's names (a guessed `,` would load shifted columns)."""
     pipe = text([HEAD, cells(A), cells(C)], delimiter="|").decode()
     with pytest.raises(UnreadableFile, match=r"vertical bars") as refused:
         _sniff_delimiter(pipe)

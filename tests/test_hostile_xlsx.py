@@ -1,4 +1,4 @@
-"""Hostile and careless workbooks (issue 11, items 2 and 3): read as the person sees them in Excel, and at a
+"""Hostile and careless workbooks: read as the person sees them in Excel, and at a
 bounded cost. Every case goes through `ingest.pipeline.ingest` on a real PostgreSQL with GX validating rows,
 and every outcome is checked against the contract's invariants (`check_outcome`: rows read = loaded +
 quarantined, ledger, raw rows, quarantine, feedback).

@@ -1,4 +1,4 @@
-"""The bad-input catalogue (issue 3.8): what organisations really send, one named case each, through
+"""The bad-input catalogue: what organisations really send, one named case each, through
 `ingest.pipeline.ingest` on a real PostgreSQL, with GX validating the rows.
 
 Every case states the status, the file-level reason or the row problems (row numbers as a spreadsheet shows
