@@ -167,7 +167,7 @@ def template(out_file: Path, lang: str) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 def status(as_json: bool) -> None:
-    """Ledger summary: submissions per organisation and period, last runs, silent organisations."""
+    """Ledger summary: submissions per organisation and period, last runs, silent organisations, source freshness."""
     from njia.status import summary
 
     settings = _settings()
@@ -182,6 +182,35 @@ def status(as_json: bool) -> None:
                    f"{o['rows_loaded'] or 0:>9}  {', '.join(o['periods'])}")
     if data["never_submitted"]:
         click.echo("registered but never accepted: " + ", ".join(data["never_submitted"]))
+    _echo_freshness(data["source_freshness"])
+
+
+def _echo_freshness(sources: list[dict]) -> None:
+    from njia.transform import describe_age
+
+    if not sources:
+        click.echo("source freshness: not checked yet (the transform DAG checks it after each build; or `njia freshness`)")
+        return
+    click.echo("source freshness (dbt; thresholds from the sources' YAML):")
+    for s in sources:
+        limits = f"warn after {s['warn_after']}, error after {s['error_after']}"
+        click.echo(f"  {s['source']:<22}{s['status']:<15}{describe_age(s['age_seconds']):<26}"
+                   f"checked {s['checked_at']}; {limits}")
+
+
+@main.command()
+def freshness() -> None:
+    """Check how recently raw data arrived (dbt source freshness); recorded for `njia status`."""
+    from njia import transform
+
+    settings = _settings()
+    _ready(settings)
+    try:
+        result = transform.freshness(settings)
+    except transform.TransformError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"source freshness: {result.summary}")
+    sys.exit(0 if result.ok else 1)
 
 
 @main.command()

@@ -1,8 +1,8 @@
 """The yearly report pack: CSV = XLSX = HTML = reporting tables, cell safety, withheld cells, the guard,
 and the page in a real headless Chromium (no network, no console errors, charts drawn).
 
-Until the dbt reporting models exist these tests read reporting tables that the fixture creates with the
-shape of docs/internals.md; `test_pack_end_to_end_through_dbt` goes through the real build once it exists.
+Most tests read reporting tables that a fixture writes by hand in the shape of docs/interfaces.md §5, so each
+case can hold exactly the figures it needs; `test_pack_end_to_end_through_dbt` goes through the real build.
 """
 
 from __future__ import annotations
