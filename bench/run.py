@@ -101,7 +101,6 @@ def _env(home: Path, registry: Path) -> dict[str, str]:
         "NJIA_WAREHOUSE_URL": "",  # the embedded warehouse, as `make demo`
         "NJIA_ORGANISATIONS": str(registry),
         "NJIA_INBOX": str(home / "inbox-unused"),
-        "NJIA_PSEUDONYM_KEY": "benchmark-only-key",
         # The 1,000,000-row file is about 160 MB; the default limit (100 MB) would reject it unread.
         "NJIA_MAX_FILE_BYTES": str(1 << 40),
         "GX_ANALYTICS_ENABLED": "false",

@@ -34,7 +34,6 @@ AIRFLOW_ENV = {
     "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # so asset events queue the consumer DAG
 }
 os.environ.update(AIRFLOW_ENV)
-os.environ.setdefault("NJIA_PSEUDONYM_KEY", "test-only-key-not-secret")
 
 
 @pytest.fixture(scope="session")
