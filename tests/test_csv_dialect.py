@@ -356,6 +356,7 @@ def read_as_pipeline(data: bytes) -> Verdict:
             return Verdict(refused=True)
 
 
+@pytest.mark.slow  # over a thousand damaged variants
 def test_damaged_rows_never_pass_unseen() -> None:
     """At least 1,000 variants: a damaged file is refused, or the damaged row is set aside, or every row read
     has the clean file's values, or validation flags the rows that differ. So no variant can be `accepted`

@@ -117,6 +117,7 @@ def test_dag_files_import_nothing_heavy_at_top(path: Path) -> None:
     assert not path.name.startswith("dbt_"), "dbt imports every top-level dbt_* module on sys.path"
 
 
+@pytest.mark.slow  # parses the DAGs folder again
 def test_ingest_schedule_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NJIA_INGEST_SCHEDULE", "0 * * * *")
     assert _schedule(_bag().dags["njia_ingest"]) == "0 * * * *"

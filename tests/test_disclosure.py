@@ -352,6 +352,7 @@ ROUTE = st.builds(
     st.lists(st.sampled_from(["KQ", "EK", "QR"]), max_size=2).map(tuple))
 
 
+@pytest.mark.slow  # a dozen integer-program audits
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ROUTE, min_size=8, max_size=30))
 def test_random_years_pass_the_audit_after_protection(rows: list[R]) -> None:

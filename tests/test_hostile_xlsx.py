@@ -545,6 +545,7 @@ _HOSTILE = {
 }
 
 
+@pytest.mark.slow  # each workbook is read in a child process, to measure its peak memory
 @pytest.mark.parametrize("name", sorted(_HOSTILE))
 def test_hostile_workbooks_read_in_flat_memory(name: str, tmp_path: Path) -> None:
     reference = tmp_path / "reference.xlsx"
