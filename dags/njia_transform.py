@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 from airflow.sdk import dag, task
-from njia_common import DEFAULT_ARGS, RAW_ROUTE_REPORTS, START_DATE, settings
+from njia_common import DEFAULT_ARGS, RAW_ROUTE_REPORTS, START_DATE, check_source_freshness, settings
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,7 @@ def njia_transform() -> None:
 
     @task
     def source_freshness() -> str:
-        from njia.transform import freshness
-
-        result = freshness(settings())
-        if not result.checked:
-            raise RuntimeError(f"dbt source freshness could not check every source: {result.summary}")
-        return result.summary
+        return check_source_freshness()
 
     build() >> source_freshness()
 

@@ -189,7 +189,7 @@ def _echo_freshness(sources: list[dict]) -> None:
     from njia.transform import describe_age
 
     if not sources:
-        click.echo("source freshness: not checked yet (the transform DAG checks it after each build; or `njia freshness`)")
+        click.echo("source freshness: not checked yet (the transform and monitor DAGs check it; or `njia freshness`)")
         return
     click.echo("source freshness (dbt; thresholds from the sources' YAML):")
     for s in sources:

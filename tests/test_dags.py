@@ -254,8 +254,11 @@ def test_submission_monitor_run(bag, worker_env: Settings) -> None:
     from njia.monitor import last_closed_quarter
 
     run, states = _run(bag, "njia_submission_monitor")
-    assert run.state == "success", states  # missing submissions are a finding, not a failure
+    assert run.state == "success", states  # missing submissions and stale sources are findings, not failures
+    assert states == {("find_missing_submissions", -1): "success", ("source_freshness", -1): "success"}
     quarter = last_closed_quarter(datetime.now(UTC).date()).label
     with warehouse.connect(worker_env) as conn:
         assert conn.execute("select ok, detail #>> '{}' from ops.runs where command = 'submission_monitor'").fetchall() \
             == [(False, f"{quarter}: no submission from ALPHA, BETA")]
+        assert conn.execute("select source, status, max_loaded_at from ops.source_freshness order by source")\
+            .fetchall() == [("raw.organisations", "error", None), ("raw.route_reports", "error", None)]  # nothing loaded
