@@ -280,7 +280,7 @@ def _source_freshness(node_result: Any) -> SourceFreshness:
         t = getattr(rule, name, None)
         if t is None or t.count is None or t.period is None:
             return None
-        return f"{t.count} {getattr(t.period, 'value', t.period)}"
+        return f"{t.count} {getattr(t.period, 'value', t.period)}{'' if t.count == 1 else 's'}"
 
     return SourceFreshness(
         source=f"{node.source_name}.{node.name}",

@@ -52,7 +52,7 @@ def test_stale_sources_warn_and_error_as_declared(settings: Settings) -> None:
     assert found["raw.route_reports"].status == "error"
     assert not result.ok and result.checked
     assert 129 * 86_400 < found["raw.route_reports"].age_seconds < 131 * 86_400
-    assert found["raw.route_reports"].warn_after == "45 day" and found["raw.route_reports"].error_after == "120 day"
+    assert found["raw.route_reports"].warn_after == "45 days" and found["raw.route_reports"].error_after == "120 days"
     assert "raw.route_reports error (last load 130 days ago)" in result.summary
 
     rows = status.summary(settings)["source_freshness"]
@@ -93,7 +93,7 @@ def test_cli_freshness_and_status(settings: Settings) -> None:
     assert text.returncode == 0, text.stderr
     lines = [line.split() for line in text.stdout.splitlines() if line.strip().startswith("raw.")]
     assert [(w[0], w[1]) for w in lines] == [("raw.organisations", "warn"), ("raw.route_reports", "error")]
-    assert "warn after 45 day, error after 120 day" in text.stdout
+    assert "warn after 45 days, error after 120 days" in text.stdout
 
     as_json = njia("status", "--json")
     assert as_json.returncode == 0, as_json.stderr
