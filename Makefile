@@ -14,7 +14,7 @@ NJIA_HOME ?= $(or $(shell sed -n 's/^NJIA_HOME=//p' .env 2>/dev/null | tail -n 1
 NJIA_HOME_ABS := $(abspath $(NJIA_HOME))
 AIRFLOW_HOME_DIR := $(NJIA_HOME_ABS)/airflow
 
-.PHONY: help venv install demo test lint airflow bench clean distclean
+.PHONY: help venv install demo test test-fast lint airflow bench clean distclean
 
 help: ## list the targets
 	@echo "Njia - data platform for Kenyan CSOs fighting human trafficking"
@@ -44,6 +44,9 @@ demo: $(STAMP) ## fictional submissions through the whole pipeline on the embedd
 test: $(STAMP) ## lint, then the test suite (real embedded PostgreSQL, dbt, GX and Airflow)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+test-fast: $(STAMP) ## the inner loop: only the tests that need no PostgreSQL, dbt or Airflow (seconds)
+	$(BIN)/pytest -q -m "not slow"
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .

@@ -36,7 +36,7 @@ from pathlib import Path  # noqa: E402
 def _timed(module: object, name: str, totals: dict[str, float], counts: Counter) -> None:
     original = getattr(module, name)
 
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def wrapper(*args, **kwargs):
         started = time.perf_counter()
         try:
             return original(*args, **kwargs)

@@ -39,3 +39,16 @@ def settings() -> Settings:
     from njia.settings import get_settings
 
     return get_settings()
+
+
+def check_source_freshness() -> str:
+    """The `source_freshness` task of the transform and monitor DAGs: `njia freshness`, recorded for `njia status`.
+
+    A stale source is a finding (logged and recorded), not a failure; a source that could not be checked is.
+    """
+    from njia.transform import freshness
+
+    result = freshness(settings())
+    if not result.checked:
+        raise RuntimeError(f"dbt source freshness could not check every source: {result.summary}")
+    return result.summary

@@ -6,6 +6,9 @@ Every Monday at 06:00 UTC (09:00 in Nairobi): list the active organisations of t
 any period overlapping the last closed quarter. Each one is logged as a warning and the list is recorded in
 `ops.runs` (command `submission_monitor`), where `njia status` and the engineers' dashboards read it.
 Missing submissions are a finding, not a failure: the run succeeds and returns the list.
+
+`source_freshness` runs `dbt source freshness` each week too, so `njia status` shows how long ago raw data
+last arrived even when nothing arrives (the transform DAG, which also checks it, only runs on new data).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import dag, get_current_context, task
-from njia_common import DEFAULT_ARGS, START_DATE, settings
+from njia_common import DEFAULT_ARGS, START_DATE, check_source_freshness, settings
 
 
 @dag(
@@ -37,7 +40,12 @@ def njia_submission_monitor() -> None:
         monitor.alert(s, quarter, missing)
         return [m.as_json() for m in missing]
 
+    @task
+    def source_freshness() -> str:
+        return check_source_freshness()
+
     find_missing_submissions()
+    source_freshness()
 
 
 njia_submission_monitor()

@@ -34,7 +34,7 @@ from njia.settings import Settings
 
 CHUNK_ROWS = 50_000
 
-def _frame(columns: dict[str, list[object]]):  # noqa: ANN202 - pandas is imported lazily
+def _frame(columns: dict[str, list[object]]):  # pandas is imported lazily
     import pandas as pd
 
     return pd.DataFrame(columns)

@@ -105,7 +105,7 @@ def insert_submission(conn: psycopg.Connection, **values: object) -> int:
     columns = ", ".join(values)
     marks = ", ".join(["%s"] * len(values))
     row = conn.execute(
-        f"insert into ops.submissions ({columns}) values ({marks}) returning submission_id",  # noqa: S608
+        f"insert into ops.submissions ({columns}) values ({marks}) returning submission_id",
         [text(v) for v in values.values()],
     ).fetchone()
     return int(row[0])

@@ -115,7 +115,7 @@ _WORKER_PRELOAD = ["ingest.pipeline", "ingest.validate", "pandas", "great_expect
 _STOP_AT = None  # a worker's shared position (multiprocessing.Value) past which it starts no file
 
 
-def _worker_start(stop_at, alive, log_level: int) -> None:  # noqa: ANN001 - multiprocessing objects
+def _worker_start(stop_at, alive, log_level: int) -> None:  # multiprocessing objects
     """A worker's start: remember the shared stop position, log as the calling process does, and exit as
     soon as the calling process has gone (`alive` reaches its end): a killed `njia ingest` must not leave
     loaders running on their own. An open transaction is then rolled back by the server, and the worker's
@@ -150,13 +150,13 @@ def _ingest_organisation(process: Process, settings: Settings, group: list[tuple
             break
         try:
             outcomes.append((index, process(settings, file, orgs=orgs)))
-        except Exception as exc:  # noqa: BLE001 - raised again in the parent process
+        except Exception as exc:  # raised again in the parent process
             with _STOP_AT.get_lock():
                 _STOP_AT.value = min(_STOP_AT.value, index)
             text = "".join(traceback.format_exception(exc))
             try:
                 pickle.loads(pickle.dumps(exc))
-            except Exception:  # noqa: BLE001 - an exception that cannot cross processes is described instead
+            except Exception:  # an exception that cannot cross processes is described instead
                 exc = RuntimeError(f"{type(exc).__name__}: {exc}")
             return outcomes, _Failure(index, exc, text)
     return outcomes, None

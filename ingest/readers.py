@@ -209,7 +209,7 @@ def _sniff_delimiter(sample: str) -> str:
     candidates = fitting or [*_DELIMITERS, *_FOREIGN]
     try:
         dialect = clevercsv.Detector().detect(sample, delimiters=list(candidates))
-    except Exception:  # noqa: BLE001 - no guess is handled below like a wrong one
+    except Exception:  # no guess is handled below like a wrong one
         dialect = None
     guess = dialect.delimiter if dialect else None
     if guess in _DELIMITERS:
@@ -462,7 +462,7 @@ class _Counted:
         self._stream.close()
 
 
-def _expat(handlers: dict[str, object]):  # noqa: ANN202 - a pyexpat parser
+def _expat(handlers: dict[str, object]):  # a pyexpat parser
     """A namespace-aware expat parser that refuses DTDs (no entity tricks) and collects text in blocks."""
     from xml.parsers import expat
 

@@ -56,7 +56,7 @@ def read_registry(path: Path) -> dict[str, Organisation]:
         raise RegistryError(f"organisation registry {path} is not UTF-8 text ({exc}); save it as CSV UTF-8") from exc
 
 
-def _parse(path: Path, reader) -> dict[str, Organisation]:  # noqa: ANN001 - a csv reader
+def _parse(path: Path, reader) -> dict[str, Organisation]:  # a csv reader
     header = next(reader, None) or []
     fields = [f.strip().lower() for f in header]
     missing = [c for c in ("organisation_code", "organisation_name") if c not in fields]

@@ -40,7 +40,7 @@ def tmp_dir(settings: Settings) -> Path:
         if other.is_dir() and other.name.startswith("ingest-"):
             _remove_if_dead(other)
         elif other.is_file() and other.name.startswith("incoming-"):
-            other.unlink(missing_ok=True)  # left by a version that shared the folder
+            other.unlink(missing_ok=True)  # live copies sit in locked ingest-* folders: this one is nobody's
     return own
 
 

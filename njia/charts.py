@@ -274,8 +274,6 @@ class Pair:
     label: Label
     prev: int | None  # None: withheld (or absent) in the previous year
     cur: int | None
-    prev_withheld: bool = False
-    cur_withheld: bool = False
 
 
 def dumbbell_chart(chart_id: str, pairs: Sequence[Pair], langs: Sequence[str], *, title: Label,

@@ -19,7 +19,7 @@ CONFIG_ERROR = 2
 def _settings() -> Settings:
     try:
         return get_settings()
-    except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad variable
+    except Exception as exc:  # pydantic's message names the bad variable
         raise click.ClickException(f"configuration error: {exc}") from exc
 
 
@@ -52,17 +52,12 @@ def main(verbose: bool) -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the warehouse (schemas, roles, grants). Safe to run again."""
-    from njia import warehouse
+    from njia import access, warehouse
 
     settings = _settings()
     try:
         applied = warehouse.migrate(settings)
-        try:
-            from njia import access
-        except ImportError:
-            access = None
-        if access is not None:
-            access.apply(settings)
+        access.apply(settings)
     except warehouse.WarehouseError as exc:
         raise _ConfigError(str(exc)) from exc
     where = "embedded PostgreSQL under " + str(settings.home_dir) if settings.embedded else "NJIA_WAREHOUSE_URL"
@@ -77,7 +72,7 @@ def _with_workers(settings: Settings, workers: int | None) -> Settings:
     return settings if workers is None else settings.model_copy(update={"ingest_workers": workers})
 
 
-def _progress(i: int, total: int, outcome) -> None:  # noqa: ANN001
+def _progress(i: int, total: int, outcome) -> None:
     if outcome is not None:
         _echo_err(f"[{i}/{total}] {outcome.status:<20} {outcome.reason or '':<22} {outcome.file}")
 
@@ -172,7 +167,7 @@ def template(out_file: Path, lang: str) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 def status(as_json: bool) -> None:
-    """Ledger summary: submissions per organisation and period, last runs, silent organisations."""
+    """Ledger summary: submissions per organisation and period, last runs, silent organisations, source freshness."""
     from njia.status import summary
 
     settings = _settings()
@@ -187,6 +182,35 @@ def status(as_json: bool) -> None:
                    f"{o['rows_loaded'] or 0:>9}  {', '.join(o['periods'])}")
     if data["never_submitted"]:
         click.echo("registered but never accepted: " + ", ".join(data["never_submitted"]))
+    _echo_freshness(data["source_freshness"])
+
+
+def _echo_freshness(sources: list[dict]) -> None:
+    from njia.transform import describe_age
+
+    if not sources:
+        click.echo("source freshness: not checked yet (the transform and monitor DAGs check it; or `njia freshness`)")
+        return
+    click.echo("source freshness (dbt; thresholds from the sources' YAML):")
+    for s in sources:
+        limits = f"warn after {s['warn_after']}, error after {s['error_after']}"
+        click.echo(f"  {s['source']:<22}{s['status']:<15}{describe_age(s['age_seconds']):<26}"
+                   f"checked {s['checked_at']}; {limits}")
+
+
+@main.command()
+def freshness() -> None:
+    """Check how recently raw data arrived (dbt source freshness); recorded for `njia status`."""
+    from njia import transform
+
+    settings = _settings()
+    _ready(settings)
+    try:
+        result = transform.freshness(settings)
+    except transform.TransformError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"source freshness: {result.summary}")
+    sys.exit(0 if result.ok else 1)
 
 
 @main.command()

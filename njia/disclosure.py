@@ -127,7 +127,6 @@ class Protection:
 
     year: int
     extra: list[tuple[Cell, int]] = field(default_factory=list)
-    audit: AuditResult | None = None
 
     @property
     def extra_cases(self) -> int:
@@ -412,7 +411,6 @@ def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: 
     """
     out = Protection(year)
     if k <= 1:
-        out.audit = AuditResult(year, k, ())
         return out
     system = _system(rows, k if route_floor is None else route_floor)
     withheld = withheld_cells(rows)
@@ -421,7 +419,6 @@ def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: 
         intervals = _solve(system, withheld, order, integer=True)
         failing = [c for c in order if intervals[c].width() < k]
         if not failing:
-            out.audit = AuditResult(year, k, tuple(intervals[c] for c in order))
             return out
         for target in failing:
             current = _solve(system, withheld, [target], integer=True, explain=True)[target]

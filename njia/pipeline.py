@@ -23,7 +23,7 @@ class RunResult:
         return files_ok and self.build_ok
 
 
-def run(settings: Settings, sources: list[str] | None = None, progress=None) -> RunResult:  # noqa: ANN001
+def run(settings: Settings, sources: list[str] | None = None, progress=None) -> RunResult:
     from njia import transform
 
     outcomes = ingest(settings, sources, progress=progress)
@@ -54,10 +54,7 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
         )
     home = (home or Path(os.environ.get("NJIA_HOME", ".njia"))).resolve()
     inbox, registry = home / "demo" / "inbox", home / "demo" / "organisations.csv"
-    settings = get_settings(
-        home=home, warehouse_url="", inbox=str(inbox), organisations=registry,
-        pseudonym_key=os.environ.get("NJIA_PSEUDONYM_KEY") or "demo-only-key",
-    )
+    settings = get_settings(home=home, warehouse_url="", inbox=str(inbox), organisations=registry)
     echo(f"Njia demo: state under {home} (embedded PostgreSQL)")
     if not registry.exists():
         manifest = demo.generate_inbox(inbox, registry)

@@ -16,7 +16,6 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +29,7 @@ from njia import charts, warehouse
 from njia.cells import neutralise
 from njia.paths import SEEDS_DIR
 from njia.settings import Settings
+from njia.transform import TransformError, reporting_schema
 
 log = logging.getLogger(__name__)
 
@@ -208,21 +208,6 @@ WITHHELD_INLINE = 3  # up to this many withheld cells are drawn as rows of their
 # --------------------------------------------------------------------------------------------- reading
 
 
-def _reporting_schema(settings: Settings, min_cell: int | None) -> AbstractContextManager[str]:
-    """The schema holding the reporting tables for this k (dbt's; imported late, it loads dbt)."""
-    from njia.transform import reporting_schema
-
-    return reporting_schema(settings, min_cell)
-
-
-def _transform_errors() -> tuple[type[Exception], ...]:
-    try:
-        from njia.transform import TransformError
-    except ImportError:
-        return ()
-    return (TransformError,)
-
-
 @dataclass
 class PackData:
     year: int
@@ -327,11 +312,11 @@ def read_pack_data(settings: Settings, year: int, min_cell: int | None = None) -
     if k < 1:
         raise ReportError("--min-cell must be 1 or more")
     try:
-        with _reporting_schema(settings, min_cell) as schema, warehouse.connect(settings) as conn:
+        with reporting_schema(settings, min_cell) as schema, warehouse.connect(settings) as conn:
             conn.read_only = True
             rows = {t.name: _read_table(conn, schema, t, year) for t in TABLES}
             prev = {t.name: _read_table(conn, schema, t, year - 1) for t in TABLES}
-    except _transform_errors() as exc:  # the reporting tables are not built, or k's private build failed
+    except TransformError as exc:  # the reporting tables are not built, or k's private build failed
         raise ReportError(str(exc)) from exc
     for t in TABLES:
         _check(t, rows[t.name], k)
@@ -541,8 +526,7 @@ def _pairs(data: PackData, table: Table, top: int = 10) -> list[charts.Pair]:
         if p is None:
             continue
         pairs.append(charts.Pair(_key(r, table), _label(r, table),
-                                 None if p["suppressed"] else p["cases"], None if r["suppressed"] else r["cases"],
-                                 bool(p["suppressed"]), bool(r["suppressed"])))
+                                 None if p["suppressed"] else p["cases"], None if r["suppressed"] else r["cases"]))
     pairs.sort(key=lambda p: (p.cur is None or p.prev is None, -(p.cur or 0)))
     return pairs[:top]
 

@@ -21,7 +21,6 @@ class Settings(BaseSettings):
     inbox: str | None = Field(default=None, description="inbox path or fsspec URL; default $NJIA_HOME/inbox")
     organisations: Path | None = Field(default=None, description="organisation registry CSV")
     min_cell: int = Field(default=11, ge=1, description="small-cell threshold k for published tables")
-    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for identifiers")
     max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="larger files are rejected")
     max_invalid_share: float = Field(default=0.5, ge=0.0, le=1.0, description="above it a file is rejected")
     max_cell_chars: int = Field(default=1_000, ge=1,
@@ -39,7 +38,7 @@ class Settings(BaseSettings):
     ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
                                 description="processes that ingest organisations' files in parallel; 1 = in process")
 
-    @field_validator("warehouse_url", "pseudonym_key", mode="before")
+    @field_validator("warehouse_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

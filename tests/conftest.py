@@ -34,7 +34,45 @@ AIRFLOW_ENV = {
     "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # so asset events queue the consumer DAG
 }
 os.environ.update(AIRFLOW_ENV)
-os.environ.setdefault("NJIA_PSEUDONYM_KEY", "test-only-key-not-secret")
+
+
+# The fast lane (`pytest -m "not slow"`, `make test-fast`): a test is slow when it requests one of these
+# fixtures (a real PostgreSQL, dbt's manifest, an Airflow DagBag, a subprocess running ingest); it is marked
+# here from what it requests, not by hand. A test that reaches PostgreSQL or dbt without them fails (see
+# _fast_lane_guard), so a new integration test cannot land in the fast lane by a forgotten marker. Tests that
+# are slow for other reasons (memory measured in a child process, many generated examples) are marked
+# @pytest.mark.slow where they are defined.
+SLOW_FIXTURES = frozenset({"server_home", "external_database", "manifest", "bag", "dag", "airflow_db", "driver"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_lane_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked slow that starts the embedded server, connects to a PostgreSQL server or runs dbt is
+    set up wrongly: it fails, saying so. (Trying to connect to an address where nothing listens is fine.)"""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(what: str) -> None:
+        pytest.fail(f"{request.node.nodeid} {what}: request the `settings` (or `server_home`) fixture, or mark "
+                    "the test @pytest.mark.slow", pytrace=False)
+
+    real_connect = psycopg.connect
+
+    def connect(*args: object, **kwargs: object) -> psycopg.Connection:
+        real_connect(*args, **kwargs).close()  # raises when nothing answers
+        refuse("connects to a PostgreSQL server")
+
+    from njia import transform
+
+    monkeypatch.setattr(psycopg, "connect", connect)
+    monkeypatch.setattr(warehouse, "_embedded_server_uri", lambda *a, **k: refuse("starts the embedded PostgreSQL"))
+    monkeypatch.setattr(transform, "_run_dbt", lambda *a, **k: refuse("runs dbt"))
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ import pytest
 NJIA = str(Path(sys.executable).with_name("njia"))
 EXTERNAL_ADMIN = os.environ.get("NJIA_TEST_EXTERNAL_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
+pytestmark = pytest.mark.slow  # the `njia` command in a subprocess, with its own warehouse
+
 HEADER = ("reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
           "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
           "female_cases,male_cases,child_cases")

@@ -16,8 +16,7 @@ COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 
 # docs/interfaces.md §2: what the DAG tasks need in their environment.
-NJIA_VARIABLES = ("NJIA_WAREHOUSE_URL", "NJIA_HOME", "NJIA_INBOX", "NJIA_ORGANISATIONS", "NJIA_MIN_CELL",
-                  "NJIA_PSEUDONYM_KEY")
+NJIA_VARIABLES = ("NJIA_WAREHOUSE_URL", "NJIA_HOME", "NJIA_INBOX", "NJIA_ORGANISATIONS", "NJIA_MIN_CELL")
 AIRFLOW_COMMANDS = {
     "airflow-apiserver": "api-server",
     "airflow-scheduler": "scheduler",

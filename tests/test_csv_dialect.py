@@ -93,7 +93,7 @@ def good(*records: dict[str, str], start: int = 2) -> dict[int, dict[str, str]]:
 
 
 CASES: list[Case] = [
-    # 1. A non-empty cell beyond the header: the issue's example, female 12 would have loaded as male 12.
+    # 1. A non-empty cell beyond the header: read by position, female 12 would load as male 12.
     Case("extra-delimiter-shifts-counts", text([HEAD, cells(A), [*cells(B)[:12], "", *cells(B)[12:]], cells(C)]),
          "accepted_with_errors", problems=[(3, None, "extra_cells")], clean={2: A, 4: C},
          value="withholds_documents,25,,,12,3 || 3"),
@@ -216,8 +216,8 @@ def test_named_case(c: Case, shared: Settings, tmp_path: Path) -> None:
 
 
 def test_no_silent_default_delimiter() -> None:
-    """The old reader fell back to `,` when no contract delimiter fitted; now the file is refused, naming
-    what it seems to use, or the delimiter is found from the header's names."""
+    """No `,` by default when no contract delimiter fits: the file is refused, naming what it seems to use,
+    or the delimiter is found from the header's names (a guessed `,` would load shifted columns)."""
     pipe = text([HEAD, cells(A), cells(C)], delimiter="|").decode()
     with pytest.raises(UnreadableFile, match=r"vertical bars") as refused:
         _sniff_delimiter(pipe)
@@ -357,6 +357,7 @@ def read_as_pipeline(data: bytes) -> Verdict:
             return Verdict(refused=True)
 
 
+@pytest.mark.slow  # over a thousand damaged variants
 def test_damaged_rows_never_pass_unseen() -> None:
     """At least 1,000 variants: a damaged file is refused, or the damaged row is set aside, or every row read
     has the clean file's values, or validation flags the rows that differ. So no variant can be `accepted`

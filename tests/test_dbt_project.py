@@ -28,7 +28,6 @@ from njia import transform
 from njia.paths import DBT_PROJECT_DIR, SEEDS_DIR
 from njia.settings import get_settings
 
-SHARED_REFERENCE = Path("/work/shared/reference")
 MAX_CHAINED_VIEWS = 4
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_", "bridge_")}
 
@@ -281,13 +280,51 @@ def test_project_settings() -> None:
     assert not (DBT_PROJECT_DIR / "packages.yml").exists()  # no dbt hub here
 
 
-def test_seeds_are_the_shared_code_lists() -> None:
-    if not SHARED_REFERENCE.is_dir():
-        pytest.skip("the shared reference folder is not mounted here")
-    for shared in SHARED_REFERENCE.glob("*.csv"):
-        assert (SEEDS_DIR / shared.name).read_bytes() == shared.read_bytes(), shared.name
-    assert {p.name for p in SEEDS_DIR.glob("*.csv")} == {p.name for p in SHARED_REFERENCE.glob("*.csv")} | {
-        "countries.csv"}
+def _contract_code_lists() -> dict[str, dict[str, list[str]]]:
+    """docs/contract.md §3.1's table: seed file -> {"columns": [...], "what": [codes in backticks]}."""
+    text = (PROJECT_ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    section = text[text.index("### 3.1 Code lists"):text.index("### 3.2")]
+    lists = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("| `") else []
+        if len(cells) >= 3:
+            lists[cells[0].strip("`")] = {"columns": re.findall(r"`([^`]+)`", cells[1].replace(", ", "`, `")),
+                                          "what": re.findall(r"`([^`]+)`", cells[-1])}
+    return lists
+
+
+def _seed(name: str) -> tuple[list[str], list[dict[str, str]]]:
+    with (SEEDS_DIR / name).open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_seeds_are_the_code_lists_of_the_contract() -> None:
+    """The seeds are exactly the code lists docs/contract.md §3.1 names, with its columns, and they hold together:
+    unique non-empty codes, both labels, the 47 counties, and every country or county they name exists."""
+    documented = _contract_code_lists()
+    assert len(documented) == 9
+    assert {p.name for p in SEEDS_DIR.glob("*.csv")} == set(documented)
+    seeds = {}
+    for name, doc in documented.items():
+        header, rows = _seed(name)
+        assert header == doc["columns"], name
+        codes = [r[header[0]] for r in rows]
+        assert rows and all(c and c == c.strip() for c in codes), name
+        assert len({c.casefold() for c in codes}) == len(codes), f"{name}: a code repeats"
+        for label in {"label_en", "label_sw"} & set(header):
+            assert all(r[label].strip() for r in rows), (name, label)
+        seeds[name] = {r[header[0]]: r for r in rows}
+
+    assert list(seeds["counties.csv"]) == [f"{i:03d}" for i in range(1, 48)]
+    assert sorted(seeds["transport_modes.csv"]) == sorted(documented["transport_modes.csv"]["what"])
+    countries = seeds["countries.csv"]
+    assert countries["KE"]["alpha3_code"] == "KEN" and countries["NA"]["iso_name"] == "Namibia"
+    assert {r["country"] for r in seeds["airports.csv"].values()} <= set(countries)
+    assert {r["home_country"] for r in seeds["airlines.csv"].values()} <= set(countries)
+    assert {r["neighbour_country"] for r in seeds["border_points.csv"].values()} <= set(countries)
+    assert {r["county_code"] for r in seeds["border_points.csv"].values()} <= set(seeds["counties.csv"])
+    assert "other" not in seeds["airlines.csv"]  # `other` is accepted beside the list, not a carrier in it
 
 
 def test_countries_seed_matches_pycountry() -> None:

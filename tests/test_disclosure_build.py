@@ -12,7 +12,7 @@ from njia import disclosure, transform, warehouse
 from njia.report import ReportError, write_pack
 
 K = 11
-ROWS = (  # the Kirinyaga case: 35 from Kirinyaga, 34 of them to Kiambu, 1 to Oman
+ROWS = (  # the Kirinyaga case: 35 from Kirinyaga, 34 of them to Kiambu, 1 to Oman
     Row("2025", ("KE", "020"), ("KE", "022"), "forced_labour", 34),
     Row("2025", ("KE", "020"), ("OM", None), "domestic_servitude", 1, "airport:NBO;airport:DXB", "air", "EK"),
     Row("2025", ("KE", "022"), ("OM", None), "domestic_servitude", 40, "airport:NBO;airport:DXB", "air", "EK"),

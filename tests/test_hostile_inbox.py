@@ -56,7 +56,8 @@ def _hostile() -> dict[str, bytes]:
         "hidden-routes.xlsx": workbook([("data", "visible", sheet_xml(grid(_records(70)))),
                                         ("routes", "hidden", sheet_xml(grid(_records(75))))]),
         "long-cell.xlsx": routes(grid([row(carriers="KQ" * 100_000, cases_estimated=80), *_records(81)])),
-        # personal data, under every disguise the issue lists
+        # personal data, disguised: odd header spellings, full-width or zero-width characters, a title row,
+        # another sheet, no header, contact details in a notes column
         "email-header.csv": csv_bytes([[*HEADER, "E-mail"], *[[*r, EMAIL] for r in grid(_records(90))[1:]]]),
         "mobile.csv": csv_bytes([[*HEADER, "Mobile number"], *[[*r, PHONE] for r in grid(_records(95))[1:]]]),
         "fullwidth.csv": csv_bytes([[*HEADER, "ＰＨＯＮＥ"], *[[*r, "x"] for r in grid(_records(100))[1:]]]),

@@ -137,7 +137,7 @@ def test_utf16_without_bom_never_crashes(hostile: Settings) -> None:
 def test_a_bug_on_one_file_is_its_outcome_internal_error(hostile: Settings, monkeypatch, caplog) -> None:
     real = analysis.validate
 
-    def crashes_on_alpha(frame, today):  # noqa: ANN001 - a fault injected into the real validator
+    def crashes_on_alpha(frame, today):  # a fault injected into the real validator
         if len(frame) == 5:  # only the ALPHA file has five rows
             raise KeyError("a bug that this file's rows trigger, call 0712 345 678")
         return real(frame, today)
@@ -171,7 +171,7 @@ def test_a_bug_on_one_file_is_its_outcome_internal_error(hostile: Settings, monk
 def test_a_database_error_about_a_files_data_is_its_outcome(hostile: Settings, monkeypatch) -> None:
     real = spool.lines
 
-    def nul_in_spool(numbers, columns, known):  # noqa: ANN001 - a fault: a NUL reaching the COPY
+    def nul_in_spool(numbers, columns, known):  # a fault: a NUL reaching the COPY
         lines = list(real(numbers, columns, known))
         if columns["organisation_code"][0] == "ALPHA":
             lines[0] = lines[0].replace("domestic_servitude", "domestic\x00servitude")

@@ -1,4 +1,4 @@
-"""Hostile and careless workbooks (issue 11, items 2 and 3): read as the person sees them in Excel, and at a
+"""Hostile and careless workbooks: read as the person sees them in Excel, and at a
 bounded cost. Every case goes through `ingest.pipeline.ingest` on a real PostgreSQL with GX validating rows,
 and every outcome is checked against the contract's invariants (`check_outcome`: rows read = loaded +
 quarantined, ledger, raw rows, quarantine, feedback).
@@ -545,6 +545,7 @@ _HOSTILE = {
 }
 
 
+@pytest.mark.slow  # each workbook is read in a child process, to measure its peak memory
 @pytest.mark.parametrize("name", sorted(_HOSTILE))
 def test_hostile_workbooks_read_in_flat_memory(name: str, tmp_path: Path) -> None:
     reference = tmp_path / "reference.xlsx"

@@ -1,4 +1,4 @@
-"""Crashes and concurrency (issue 3.9): `ingest` killed with SIGKILL at random points leaves all of a file
+"""Crashes and concurrency: `ingest` killed with SIGKILL at random points leaves all of a file
 or none of it (docs/contract.md §6), and two `ingest` at once never load a file twice.
 
 The loaders are real processes. A driver subprocess (given only the NJIA_* environment, like `njia ingest`)

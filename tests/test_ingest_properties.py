@@ -1,4 +1,4 @@
-"""Property tests (issue 3.8): the same valid rows, written in any supported dialect, encoding or format,
+"""Property tests: the same valid rows, written in any supported dialect, encoding or format,
 read back (`ingest.readers.open_table` + `ingest.prepare`) to the same normalised rows; and the
 normalisers give one canonical value for every spelling the contract accepts."""
 

@@ -1,8 +1,8 @@
 """The yearly report pack: CSV = XLSX = HTML = reporting tables, cell safety, withheld cells, the guard,
 and the page in a real headless Chromium (no network, no console errors, charts drawn).
 
-Until the dbt reporting models exist these tests read reporting tables that the fixture creates with the
-shape of docs/internals.md; `test_pack_end_to_end_through_dbt` goes through the real build once it exists.
+Most tests read reporting tables that a fixture writes by hand in the shape of docs/interfaces.md §5, so each
+case can hold exactly the figures it needs; `test_pack_end_to_end_through_dbt` goes through the real build.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def fake_schema(monkeypatch):
         seen.append(min_cell)
         yield "reporting"
 
-    monkeypatch.setattr(report, "_reporting_schema", schema)
+    monkeypatch.setattr(report, "reporting_schema", schema)
     # These hand-written tables are not dbt's: their figures do not add up across tables, so the attacker's
     # audit (njia.disclosure) would rightly refuse them as contradictory. The gate is still called for the
     # year and the year it is compared with; test_pack_end_to_end_through_dbt and test_disclosure_build.py
@@ -491,10 +491,8 @@ E2E_FILES = {  # fictional organisations and figures; one file each (every file 
 
 def test_pack_end_to_end_through_dbt(settings, tmp_path):
     """Ingest → dbt build → pack, through the real reporting models and reporting_schema()."""
-    transform = pytest.importorskip("njia.transform", reason="njia.transform (dbt build) has not landed yet")
-    if not hasattr(transform, "reporting_schema"):
-        pytest.skip("njia.transform.reporting_schema has not landed yet")
     from ingest.pipeline import ingest
+    from njia import transform
 
     inbox = Path(settings.inbox_url)
     for name, rows in E2E_FILES.items():
@@ -566,7 +564,7 @@ class DevTools:
              "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
              "--remote-debugging-pipe", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
              "--window-size=1280,900", "about:blank"],
-            preexec_fn=child,  # noqa: PLW1509 - only dup2 calls, and the tests start no threads
+            preexec_fn=child,  # only dup2 calls, and the tests start no threads
             pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         os.close(self._to_r)

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 import pytest
 from repo_paths import DAGS_DIR
 
-pytest.importorskip("airflow")
-
 
 @pytest.fixture(scope="module")
 def dag():

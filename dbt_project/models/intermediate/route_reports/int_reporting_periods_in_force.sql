@@ -1,4 +1,4 @@
--- Rows in force (docs/internals.md): for each (organisation, reporting period), the latest delivered (highest
+-- Rows in force (docs/contract.md §5): for each (organisation, reporting period), the latest delivered (highest
 -- delivery_seq, fixed at first discovery; not the commit order, which retries and parallel runners change)
 -- accepted or accepted_with_errors submission that lists that period in ops.submission_periods.
 -- The periods table is the authority: a later accepted file that lists a period replaces it even where
