@@ -192,7 +192,7 @@ def status(as_json: bool) -> None:
         click.echo("portal (last 7 days): " + ", ".join(
             f"{e['event']} {'ok' if e['ok'] else 'failed'} {e['count']}" for e in portal["last_7_days"]))
         for e in portal["recent"]:
-            click.echo(f"  {e['at'][:19]}  {e['event']:<15}{'ok' if e['ok'] else 'FAILED':<7}"
+            click.echo(f"  {e['at'][:19]}  {e['event']:<17}{'ok' if e['ok'] else 'FAILED':<7}"
                        f"{e['organisation'] or '-':<14}{e['email'] or '-'}  {e['ip'] or ''}  {e['detail'] or ''}")
 
 
