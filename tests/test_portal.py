@@ -5,6 +5,7 @@ rejected files with their feedback in English and Kiswahili, the history with co
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -318,6 +319,40 @@ def read_feedback_csv_text(data: bytes) -> list[dict[str, str]]:
         fh.write(data)
         fh.flush()
         return read_feedback_csv(fh.name)
+
+
+def test_a_file_still_being_checked_and_one_that_could_not_be(server_home, tmp_path) -> None:
+    settings = portal_settings(server_home, tmp_path, portal_wait_seconds=0.5)
+    app = create_app(settings)
+    c = TestClient(app, follow_redirects=False)
+    assert sign_in(c, PEOPLE["alpha"]).status_code == 303
+    # Another upload is being processed: this one waits its turn, and its page says so and refreshes.
+    busy = threading.Event()
+    app.state.portal.worker.submit(busy.wait, 60)
+    response = upload(c, "queued.csv", accepted_csv())
+    assert response.status_code == 303
+    waiting = c.get(response.headers["location"])
+    assert waiting.status_code == 200 and "Your file is being checked" in waiting.text
+    assert '<meta http-equiv="refresh" content="3">' in waiting.text
+    busy.set()
+    deadline = time.monotonic() + 60
+    while (state := c.get(response.headers["location"])).status_code == 200:
+        assert time.monotonic() < deadline, "the queued upload was never processed"
+        time.sleep(0.2)
+    assert 'data-status="accepted"' in c.get(state.headers["location"]).text
+
+    # When processing fails (here: a registry with a bad line), the file stays for the scheduled run and
+    # the page gives the error id instead of refreshing for ever.
+    settings.organisations_path.write_text(settings.organisations_path.read_text() + "bad code!,x,ngo,047,true\n")
+    response = upload(c, "later.csv", accepted_csv("2019"))
+    deadline = time.monotonic() + 60
+    while "Error id" not in (page := c.get(response.headers["location"])).text:
+        assert time.monotonic() < deadline and page.status_code == 200
+        time.sleep(0.2)
+    assert "refresh" not in page.text.split("</head>")[0]
+    saved = [p for p in (Path(settings.inbox_url) / "alpha").iterdir() if p.name.endswith("later.csv")]
+    assert len(saved) == 1  # in the inbox, for njia_ingest
+    assert scalar(settings, "select error_id from ops.portal_uploads where file_path = %s", (str(saved[0]),))
 
 
 def test_every_route_with_another_organisations_ids_is_404(env) -> None:

@@ -337,10 +337,9 @@ def create_app(settings: Settings) -> Starlette:
         await run_in_threadpool(accounts.record, settings, "upload", True, session.user, portal.ip(request),
                                 f"{saved.path.name} ({saved.size_bytes} bytes, sha256 {saved.sha256[:12]})")
         job = portal.worker.submit(_process, settings, saved.path, upload_id)
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(job), timeout=settings.portal_wait_seconds)
-        except TimeoutError:
-            pass  # the page says it is still being checked, and refreshes
+        # Wait without cancelling: a file queued behind another upload is still processed after the timeout,
+        # and its page says it is being checked until then.
+        await asyncio.wait([asyncio.wrap_future(job)], timeout=settings.portal_wait_seconds)
         return RedirectResponse(f"/uploads/{upload_id}", 303)
 
     async def upload_state(request: Request) -> Response:
