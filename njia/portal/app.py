@@ -191,7 +191,7 @@ class Portal:
 
 
 def both(key: str) -> str:
-    """A form label in both languages, the page's first: whoever reads the form can fill it in."""
+    """A form label in both languages (English first): whoever reads the form can fill it in."""
     en, sw = t(key, "en"), t(key, "sw")
     return en if en == sw else f"{en} / {sw}"
 
@@ -204,8 +204,8 @@ def create_app(settings: Settings) -> Starlette:
     """The portal for these settings; refuses to start without NJIA_PORTAL_SECRET (files.PortalConfigError)."""
     portal = Portal(settings)
 
-    def require(request: Request) -> accounts.Session:
-        session = portal.current(request)
+    async def require(request: Request) -> accounts.Session:
+        session = await run_in_threadpool(portal.current, request)
         if session is None:
             raise HTTPException(303, headers={"location": "/signin"})
         return session
@@ -229,7 +229,8 @@ def create_app(settings: Settings) -> Starlette:
     # -- signing in and out --
 
     async def home(request: Request) -> Response:
-        return RedirectResponse("/files" if portal.current(request) else "/signin", 303)
+        signed_in = await run_in_threadpool(portal.current, request)
+        return RedirectResponse("/files" if signed_in else "/signin", 303)
 
     def signin_page(request: Request, error: str | None = None, status_code: int = 200,
                     email: str = "") -> HTMLResponse:
@@ -243,7 +244,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def signin(request: Request) -> Response:
         if request.method == "GET":
-            if portal.current(request):
+            if await run_in_threadpool(portal.current, request):
                 return RedirectResponse("/files", 303)
             return signin_page(request)
         form = await small_form(request)
@@ -264,7 +265,7 @@ def create_app(settings: Settings) -> Starlette:
         return response
 
     async def signout(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         form = await small_form(request)
         if not csrf_ok(session, form):
             return forbidden(request)
@@ -302,7 +303,7 @@ def create_app(settings: Settings) -> Starlette:
     # -- files --
 
     async def upload(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         limit = size_label(settings.max_file_bytes)
         if request.method == "GET":
             return portal.page(request, "upload.html", session=session, size=limit)
@@ -343,7 +344,7 @@ def create_app(settings: Settings) -> Starlette:
         return RedirectResponse(f"/uploads/{upload_id}", 303)
 
     async def upload_state(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         found = await run_in_threadpool(files.upload, settings, session.user.organisation_code,
                                         request.path_params["upload_id"])
         if found is None:
@@ -353,12 +354,12 @@ def create_app(settings: Settings) -> Starlette:
         return portal.page(request, "processing.html", session=session, upload=found)
 
     async def history(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         rows = await run_in_threadpool(files.history, settings, session.user.organisation_code)
         return portal.page(request, "files.html", session=session, files=rows)
 
     async def one_file(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         found = await run_in_threadpool(files.history, settings, session.user.organisation_code,
                                         request.path_params["submission_id"])
         if not found:
@@ -371,7 +372,7 @@ def create_app(settings: Settings) -> Starlette:
                            has_csv=files.feedback_csv(ledger) is not None)
 
     async def feedback_download(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         found = await run_in_threadpool(files.history, settings, session.user.organisation_code,
                                         request.path_params["submission_id"])
         path = files.feedback_csv(found[0]) if found else None
@@ -383,11 +384,11 @@ def create_app(settings: Settings) -> Starlette:
                         headers={"content-disposition": f'attachment; filename="{_ascii(path.name)}"'})
 
     async def downloads(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         return portal.page(request, "downloads.html", session=session)
 
     async def template_download(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         lang = request.path_params["lang"]
         if lang not in LANGS:
             raise HTTPException(404)
@@ -404,11 +405,11 @@ def create_app(settings: Settings) -> Starlette:
                 "row_problems": contract.ROW_PROBLEMS, "version": contract.CONTRACT_VERSION}
 
     async def contract_page(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         return portal.page(request, "contract.html", session=session, **contract_context())
 
     async def contract_download(request: Request) -> Response:
-        session = require(request)
+        session = await require(request)
         lang = request.path_params["lang"]
         if lang not in LANGS:
             raise HTTPException(404)
