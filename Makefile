@@ -14,7 +14,7 @@ NJIA_HOME ?= $(or $(shell sed -n 's/^NJIA_HOME=//p' .env 2>/dev/null | tail -n 1
 NJIA_HOME_ABS := $(abspath $(NJIA_HOME))
 AIRFLOW_HOME_DIR := $(NJIA_HOME_ABS)/airflow
 
-.PHONY: help venv install demo test test-fast lint airflow bench clean distclean
+.PHONY: help venv install demo portal test test-fast lint airflow bench clean distclean
 
 help: ## list the targets
 	@echo "Njia - data platform for Kenyan CSOs fighting human trafficking"
@@ -40,6 +40,21 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: $(STAMP) ## fictional submissions through the whole pipeline on the embedded warehouse
 	NJIA_HOME=$(NJIA_HOME_ABS) $(BIN)/njia demo
+
+# The portal for a laptop: the embedded warehouse under NJIA_HOME, the registry there (or the demo's, after
+# `make demo`), and a signing key made once and kept in NJIA_HOME (never in the repository).
+PORTAL_REGISTRY = $(or $(NJIA_ORGANISATIONS),$(if $(wildcard $(NJIA_HOME_ABS)/organisations.csv),$(NJIA_HOME_ABS)/organisations.csv,$(NJIA_HOME_ABS)/demo/organisations.csv))
+portal: $(STAMP) ## the organisations' portal on http://localhost:8000 (embedded warehouse; says how to add a user)
+	@mkdir -p $(NJIA_HOME_ABS)
+	@test -s $(NJIA_HOME_ABS)/portal-secret || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $(NJIA_HOME_ABS)/portal-secret)
+	@test -f $(PORTAL_REGISTRY) || { echo "no organisation registry at $(PORTAL_REGISTRY): run 'make demo' first, or set NJIA_ORGANISATIONS"; exit 2; }
+	@NJIA_HOME=$(NJIA_HOME_ABS) NJIA_ORGANISATIONS=$(PORTAL_REGISTRY) $(BIN)/njia init >/dev/null
+	@echo "Registry: $(PORTAL_REGISTRY). In another terminal, create an account and open the printed link:"
+	@echo "  NJIA_HOME=$(NJIA_HOME_ABS) NJIA_ORGANISATIONS=$(PORTAL_REGISTRY) $(BIN)/njia portal add-user $$(sed -n '2s/,.*//p' $(PORTAL_REGISTRY)) you@example.org"
+	@echo "Files to try: the demo's, in $(NJIA_HOME_ABS)/demo/inbox/<organisation>/, or a filled 'njia template'."
+	NJIA_HOME=$(NJIA_HOME_ABS) NJIA_ORGANISATIONS=$(PORTAL_REGISTRY) \
+	NJIA_PORTAL_SECRET=$${NJIA_PORTAL_SECRET:-$$(cat $(NJIA_HOME_ABS)/portal-secret)} \
+	$(BIN)/njia portal serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) ## lint, then the test suite (real embedded PostgreSQL, dbt, GX and Airflow)
 	$(BIN)/ruff check .

@@ -182,6 +182,13 @@ def status(as_json: bool) -> None:
                    f"{o['rows_loaded'] or 0:>9}  {', '.join(o['periods'])}")
     if data["never_submitted"]:
         click.echo("registered but never accepted: " + ", ".join(data["never_submitted"]))
+    portal = data["portal"]
+    if portal["last_7_days"]:
+        click.echo("portal (last 7 days): " + ", ".join(
+            f"{e['event']} {'ok' if e['ok'] else 'failed'} {e['count']}" for e in portal["last_7_days"]))
+        for e in portal["recent"]:
+            click.echo(f"  {e['at'][:19]}  {e['event']:<17}{'ok' if e['ok'] else 'FAILED':<7}"
+                       f"{e['organisation'] or '-':<14}{e['email'] or '-'}  {e['ip'] or ''}  {e['detail'] or ''}")
     _echo_freshness(data["source_freshness"])
 
 
@@ -226,3 +233,93 @@ def demo(home: Path | None) -> None:
     except DemoRefused as exc:
         raise _ConfigError(str(exc)) from exc
     sys.exit(code)
+
+
+@main.group()
+def portal() -> None:
+    """The organisations' portal: serve it, and manage the people who sign in (docs/interfaces.md §9)."""
+
+
+def _portal_settings() -> Settings:
+    settings = _settings()
+    _ready(settings)
+    return settings
+
+
+@portal.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes.")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
+              help="Proxies trusted to say the client's address (X-Forwarded-For), e.g. the TLS proxy's.")
+def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
+    """Serve the portal (HTTP; put it behind a TLS proxy and set NJIA_PORTAL_SECURE_COOKIES=true)."""
+    import uvicorn
+
+    from njia.portal.app import create_app
+    from njia.portal.files import PortalConfigError
+
+    settings = _portal_settings()
+    try:
+        create_app(settings)  # fails here, with its message, rather than in every worker
+    except PortalConfigError as exc:
+        raise _ConfigError(str(exc)) from exc
+    click.echo(f"Njia portal on http://{host}:{port} (warehouse: "
+               f"{'embedded under ' + str(settings.home_dir) if settings.embedded else 'NJIA_WAREHOUSE_URL'}; "
+               f"inbox: {settings.inbox_url})")
+    uvicorn.run("njia.portal.app:from_environment", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, server_header=False,
+                log_level="info")
+
+
+def _print_links(created) -> None:
+    for user, link in created:
+        click.echo(f"{user.organisation_code}\t{user.email}\t{link}")
+
+
+@portal.command("add-user")
+@click.argument("organisation")
+@click.argument("email")
+def add_user(organisation: str, email: str) -> None:
+    """Create an account for EMAIL in ORGANISATION; prints the one-time link to set its password."""
+    from ingest.registry import RegistryError
+    from njia.portal import accounts
+
+    settings = _portal_settings()
+    try:
+        created = [accounts.add_user(settings, organisation, email)]
+    except (accounts.AccountError, RegistryError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_links(created)
+    click.echo(f"send the link to its owner (it works once, for {settings.portal_link_hours} hours)", err=True)
+
+
+@portal.command("add-users")
+@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def add_users(csv_file: Path) -> None:
+    """Create the accounts listed in CSV_FILE (columns organisation_code, email): all or none. Prints one
+    line per account: organisation, e-mail, one-time link."""
+    from ingest.registry import RegistryError
+    from njia.portal import accounts
+
+    settings = _portal_settings()
+    try:
+        created = accounts.add_users(settings, csv_file)
+    except (accounts.AccountError, RegistryError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_links(created)
+    click.echo(f"{len(created)} account(s); send each link to its owner (each works once, for "
+               f"{settings.portal_link_hours} hours)", err=True)
+
+
+@portal.command("reset-link")
+@click.argument("email")
+def reset_link(email: str) -> None:
+    """Print a new one-time link for EMAIL to set a password (earlier links stop working)."""
+    from njia.portal import accounts
+
+    settings = _portal_settings()
+    try:
+        click.echo(accounts.reset_link(settings, email))
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -37,8 +37,17 @@ class Settings(BaseSettings):
     reports_outbox: Path | None = Field(default=None, description="where the yearly DAG writes report packs")
     ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
                                 description="processes that ingest organisations' files in parallel; 1 = in process")
+    # The organisations' portal (njia/portal, docs/interfaces.md §9).
+    portal_secret: SecretStr | None = Field(default=None, description="key that signs the portal's cookies")
+    portal_url: str = Field(default="http://localhost:8000", description="the portal's address, for one-time links")
+    portal_secure_cookies: bool = Field(default=False, description="cookies only over HTTPS (set behind TLS)")
+    portal_session_minutes: int = Field(default=480, ge=5, description="a session ends this long after sign-in")
+    portal_link_hours: int = Field(default=72, ge=1, description="a one-time password link expires after this")
+    portal_wait_seconds: float = Field(default=30.0, ge=0,
+                                       description="an upload waits this long for its feedback before the page "
+                                                   "says it is still being processed")
 
-    @field_validator("warehouse_url", mode="before")
+    @field_validator("warehouse_url", "portal_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

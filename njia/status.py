@@ -34,5 +34,14 @@ def summary(settings: Settings) -> dict[str, object]:
             " max_loaded_at::text as max_loaded_at, age_seconds, warn_after, error_after"
             " from ops.source_freshness order by source, checked_at desc, check_id desc"
         ).fetchall()
+        # The portal's audit (migration 040): what people did, and the last few events with who and where.
+        portal_week = conn.execute(
+            "select event, ok, count(*) as count from ops.portal_audit where at > now() - interval '7 days'"
+            " group by event, ok order by event, ok desc"
+        ).fetchall()
+        portal_recent = conn.execute(
+            "select at::text as at, event, ok, email, organisation_code as organisation, ip, detail"
+            " from ops.portal_audit order by audit_id desc limit 10"
+        ).fetchall()
     return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent],
-            "source_freshness": freshness}
+            "source_freshness": freshness, "portal": {"last_7_days": portal_week, "recent": portal_recent}}

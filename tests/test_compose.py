@@ -52,7 +52,7 @@ def _text(value: object) -> str:
 
 
 def test_services_of_the_stack(services: dict) -> None:
-    assert {"warehouse", "airflow-db", "redis", "metabase", "metabase-db", *AIRFLOW_COMMANDS, *ONE_SHOT} <= set(
+    assert {"warehouse", "airflow-db", "redis", "metabase", "metabase-db", "portal", *AIRFLOW_COMMANDS, *ONE_SHOT} <= set(
         services
     )
 
@@ -99,6 +99,21 @@ def test_inbox_and_outbox_volumes(compose: dict, services: dict) -> None:
     assert mounts[env["NJIA_REPORTS_OUTBOX"]] in compose["volumes"]
     assert mounts[env["NJIA_HOME"]] in compose["volumes"]  # the archive survives the container
     assert Path(env["NJIA_ORGANISATIONS"]).parent.as_posix() in mounts
+
+
+def test_portal_serves_the_inbox_the_dags_read(services: dict) -> None:
+    portal, worker = services["portal"], services["airflow-worker"]
+    assert _text(portal["command"]).endswith("njia portal serve --host 0.0.0.0 --port 8000 --workers 2 "
+                                             "--forwarded-allow-ips '*'")
+    env, worker_env = _env(portal), _env(worker)
+    for key in (*NJIA_VARIABLES, "NJIA_REPORTS_OUTBOX"):  # the same warehouse, inbox, registry and archive
+        assert env[key] == worker_env[key], key
+    assert set(portal["volumes"]) == set(worker["volumes"])
+    assert REFERENCE.fullmatch(env["NJIA_PORTAL_SECRET"])[2] == ":?"  # never starts without its key
+    assert REFERENCE.fullmatch(env["NJIA_PORTAL_URL"])[2] == ":?"
+    assert env["NJIA_PORTAL_SECURE_COOKIES"] == "true"  # browsers reach it through the TLS proxy only
+    assert all(p.startswith("127.0.0.1:") for p in portal["ports"])
+    assert portal["depends_on"]["njia-init"]["condition"] == "service_completed_successfully"
 
 
 def test_metabase_reads_the_warehouse_as_the_public_user(services: dict) -> None:

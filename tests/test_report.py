@@ -13,13 +13,12 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, DevTools, evaluate
 from openpyxl import load_workbook
 
 from njia import report, warehouse
@@ -539,98 +538,6 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- Chromium
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-
-
-class DevTools:
-    """The Chrome DevTools protocol over --remote-debugging-pipe (fd 3 in, fd 4 out), stdlib only."""
-
-    def __init__(self, binary: str, profile: Path):
-        self._to_r, self._to_w = os.pipe()
-        self._from_r, self._from_w = os.pipe()
-        to_r, from_w = self._to_r, self._from_w
-
-        def child() -> None:  # runs in the child before exec: the pipes become fds 3 and 4
-            import fcntl
-
-            high_r, high_w = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-
-        self.proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
-             "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
-             "--remote-debugging-pipe", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
-             "--window-size=1280,900", "about:blank"],
-            preexec_fn=child,  # only dup2 calls, and the tests start no threads
-            pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        os.close(self._to_r)
-        os.close(self._from_w)
-        self._buf = b""
-        self._id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def _read(self, deadline: float) -> dict[str, Any]:
-        import select
-
-        while b"\0" not in self._buf:
-            if not select.select([self._from_r], [], [], max(deadline - time.monotonic(), 0))[0]:
-                raise TimeoutError("chromium did not answer")
-            chunk = os.read(self._from_r, 1 << 20)
-            if not chunk:
-                raise RuntimeError("chromium closed the pipe")
-            self._buf += chunk
-        msg, self._buf = self._buf.split(b"\0", 1)
-        return json.loads(msg)
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 30) -> dict[str, Any]:
-        self._id += 1
-        msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        os.write(self._to_w, json.dumps(msg).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read(deadline)
-            if reply.get("id") == self._id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_for(self, method: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        for e in self.events:
-            if e.get("method") == method:
-                return e
-        while True:
-            e = self._read(deadline)
-            self.events.append(e)
-            if e.get("method") == method:
-                return e
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.send("Browser.close", timeout=5)
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=10)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self._to_w)
-        os.close(self._from_r)
-
-
-def evaluate(dt: DevTools, session: str, expression: str) -> Any:
-    res = dt.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True},
-                  session)
-    assert "exceptionDetails" not in res, res
-    return res["result"].get("value")
-
 
 PIXELS_JS = """
 new Promise((resolve) => {
