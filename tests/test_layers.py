@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, dict[str, tuple[str, ...]]], ...] = (
         "monitor": ("njia.monitor",),
         "demo": ("njia_demo",),
     }),
-    ("application", {"application": ("njia.cli", "njia.pipeline", "dags")}),
+    ("application", {"application": ("njia.cli", "njia.pipeline", "njia.portal", "dags")}),
 )
 
 # Imports between two components of one layer that are part of the design, each with its reason.
