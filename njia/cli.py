@@ -187,6 +187,10 @@ def status(as_json: bool) -> None:
                    f"{o['rows_loaded'] or 0:>9}  {', '.join(o['periods'])}")
     if data["never_submitted"]:
         click.echo("registered but never accepted: " + ", ".join(data["never_submitted"]))
+    for a in data["alerts"]:
+        where = ", ".join(a["sent"]) or "no channel configured"
+        failed = f"; not delivered: {', '.join(a['failed'])}" if a["failed"] else ""
+        click.echo(f"alert {a['sent_at'][:19]} {a['kind']}: {a['subject']} ({where}{failed})")
 
 
 @main.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg.rows import dict_row
 
-from njia import warehouse
+from njia import alerts, warehouse
 from njia.settings import Settings
 
 
@@ -29,4 +29,6 @@ def summary(settings: Settings) -> dict[str, object]:
             " (select 1 from ops.submissions s where s.organisation_code = o.organisation_code"
             "  and s.status in ('accepted', 'accepted_with_errors')) order by 1"
         ).fetchall()
-    return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent]}
+        sent = alerts.recent(conn)
+    return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent],
+            "alerts": sent}
