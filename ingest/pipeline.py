@@ -49,6 +49,7 @@ from ingest.prepare import (
 from ingest.readers import SUPPORTED_SUFFIXES, Table, UnreadableFile, XlsxLimits, first_rows, open_table, text_head
 from ingest.validate import validate
 from njia import warehouse
+from njia.alerts import check_quarantine_rates
 from njia.cells import mask_contacts
 from njia.settings import Settings
 
@@ -809,6 +810,11 @@ def ingest(settings: Settings, sources: list[str] | None = None,
     with warehouse.connect(settings) as conn:
         statuses = ", ".join(f"{k}={v}" for k, v in sorted(Counter(o.status for o in outcomes).items()))
         load.record_run(conn, "ingest", started, True, f"{len(outcomes)} file(s) {statuses}".strip())
+    rows: dict[str, tuple[int, int]] = {}
+    for o in outcomes:
+        read, quarantined = rows.get(o.organisation, (0, 0))
+        rows[o.organisation] = (read + o.rows_read, quarantined + o.rows_quarantined)
+    check_quarantine_rates(settings, rows)
     return outcomes
 
 

@@ -20,7 +20,7 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
@@ -213,6 +213,24 @@ def _record(conn: psycopg.Connection, delivery: Delivery) -> None:
             json.dumps(delivery.failed) if delivery.failed else None,
         ),
     )
+
+
+def check_quarantine_rates(settings: Settings, rows: Mapping[str, tuple[int, int]]) -> list[Delivery]:
+    """One alert per organisation whose share of quarantined rows in this run is above the threshold.
+
+    `rows` maps an organisation to (rows read, rows quarantined) over its files of the run; a rejected file
+    counts all its rows as quarantined (contract §6: nothing is lost, so everything read is accounted for).
+    """
+    deliveries = []
+    for organisation, (read, quarantined) in sorted(rows.items()):
+        if read and quarantined / read > settings.alert_quarantine_rate:
+            deliveries.append(notify(settings, Alert(
+                "quarantine_rate",
+                f"{organisation}: {quarantined:,} of {read:,} rows quarantined in this run "
+                f"({quarantined / read:.0%}, threshold {settings.alert_quarantine_rate:.0%})",
+                ("The organisation's feedback files say which rows and why; a call may help them fix the template.",),
+            )))
+    return deliveries
 
 
 def recent(conn: psycopg.Connection, limit: int = 10) -> list[dict[str, Any]]:

@@ -253,3 +253,22 @@ def test_status_shows_the_alerts_sent(settings: Settings, receiver, monkeypatch:
     assert f"task_failed: {FAILED.subject} (webhook)" in out.output
     data = json.loads(CliRunner().invoke(main, ["status", "--json"]).output)
     assert data["alerts"][0]["sent"] == ["webhook"]
+
+
+def test_a_high_quarantine_rate_alerts_after_a_real_ingest(server_home: Path, tmp_path: Path, receiver) -> None:
+    from ingest_helpers import csv_bytes, grid, new_settings, row, rows, write_file, write_registry
+
+    from ingest.pipeline import ingest
+
+    s = new_settings(server_home, tmp_path, alert_webhook_url=receiver.url, alert_quarantine_rate=0.2)
+    write_registry(s.organisations_path, ["CLEAN_ORG", "SLOPPY_ORG"])
+    write_file(tmp_path / "inbox", "CLEAN_ORG/q1.csv", csv_bytes(grid(rows(10))))
+    # 3 of 10 rows name no exploitation type: accepted with errors, 30 % quarantined
+    sloppy = rows(7) + [row(cases_estimated=100 + i, exploitation_type="") for i in range(3)]
+    write_file(tmp_path / "inbox", "SLOPPY_ORG/q1.csv", csv_bytes(grid(sloppy)))
+    outcomes = ingest(s, workers=1)
+    assert sorted((o.organisation, o.status, o.rows_quarantined) for o in outcomes) == [
+        ("CLEAN_ORG", "accepted", 0), ("SLOPPY_ORG", "accepted_with_errors", 3)]
+    [(_, _, payload)] = receiver.posts
+    assert payload["kind"] == "quarantine_rate"
+    assert payload["subject"] == "SLOPPY_ORG: 3 of 10 rows quarantined in this run (30%, threshold 20%)"
