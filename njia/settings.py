@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     xlsx_max_merged_ranges: int = Field(default=10_000, ge=0,
                                         description="merged ranges in the sheet (too_many_merged_cells)")
     reports_outbox: Path | None = Field(default=None, description="where the yearly DAG writes report packs")
+    sftp_key: Path | None = Field(default=None, description="private key for sftp:// inboxes (default: ~/.ssh, agent)")
+    sftp_known_hosts: Path = Field(default=Path("~/.ssh/known_hosts"),
+                                   description="host keys an sftp:// inbox must match; unknown hosts are refused")
     alert_email_to: str | None = Field(default=None, description="comma-separated addresses that receive alerts")
     alert_email_from: str = Field(default="njia@localhost", description="sender of alert e-mails")
     smtp_host: str | None = Field(default=None, description="SMTP server for alert e-mails")
