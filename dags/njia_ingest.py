@@ -72,7 +72,7 @@ def njia_ingest() -> None:
         if not done:
             raise AirflowSkipException("no new files")
         # The line `njia status` shows, written as `njia ingest` writes it.
-        record_ingest_run(settings(), get_current_context()["dag_run"].start_date, (o["status"] for o in done))
+        record_ingest_run(settings(), get_current_context()["dag_run"].start_date, done)
         loaded = [o for o in done if o["rows_loaded"]]
         if not loaded:
             raise AirflowSkipException("no rows loaded: the raw asset did not change")

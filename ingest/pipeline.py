@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ingest import archive, feedback, load, parallel, registry
 from ingest.analysis import analyse, overlapping
@@ -24,6 +25,7 @@ from ingest.failures import environment_failure, failed
 from ingest.outcomes import FileOutcome, Problem, run_summary
 from ingest.workspace import local_copy, tmp_dir
 from njia import warehouse
+from njia.alerts import check_quarantine_rates
 from njia.cells import mask_contacts
 from njia.runlog import record_run
 from njia.settings import Settings
@@ -180,12 +182,18 @@ def ingest(settings: Settings, sources: list[str] | None = None,
             if progress:
                 progress(i, len(files), outcome)
     outcomes = [o for o in found if o is not None]
-    record_ingest_run(settings, started, (o.status for o in outcomes))
+    record_ingest_run(settings, started, [o.as_json() for o in outcomes])
     return outcomes
 
 
-def record_ingest_run(settings: Settings, started: dt.datetime, statuses: Iterable[str]) -> None:
-    """The run's line in ops.runs that `njia status` shows, from the files' statuses: `njia ingest` and the
-    DAG's `publish` both write it here."""
+def record_ingest_run(settings: Settings, started: dt.datetime, outcomes: Sequence[Mapping[str, Any]]) -> None:
+    """What follows a run, from its files' outcomes (`FileOutcome.as_json()`): the run's line in ops.runs that
+    `njia status` shows, and an alert per organisation whose share of quarantined rows is too high. `njia
+    ingest` and the DAG's `publish` both end here."""
     with warehouse.connect(settings) as conn:
-        record_run(conn, "ingest", started, True, run_summary(statuses))
+        record_run(conn, "ingest", started, True, run_summary(o["status"] for o in outcomes))
+    rows: dict[str, tuple[int, int]] = {}
+    for o in outcomes:
+        read, quarantined = rows.get(o["organisation"], (0, 0))
+        rows[o["organisation"]] = (read + o["rows_read"], quarantined + o["rows_quarantined"])
+    check_quarantine_rates(settings, rows)

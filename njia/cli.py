@@ -189,6 +189,10 @@ def status(as_json: bool) -> None:
         for e in portal["recent"]:
             click.echo(f"  {e['at'][:19]}  {e['event']:<17}{'ok' if e['ok'] else 'FAILED':<7}"
                        f"{e['organisation'] or '-':<14}{e['email'] or '-'}  {e['ip'] or ''}  {e['detail'] or ''}")
+    for a in data["alerts"]:
+        where = ", ".join(a["sent"]) or "no channel configured"
+        failed = f"; not delivered: {', '.join(a['failed'])}" if a["failed"] else ""
+        click.echo(f"alert {a['sent_at'][:19]} {a['kind']}: {a['subject']} ({where}{failed})")
     _echo_freshness(data["source_freshness"])
 
 

@@ -124,6 +124,17 @@ def alert(settings: Settings, quarter: Quarter, missing: list[MissingSubmission]
     log.info("%s", detail)
     with warehouse.connect(settings) as conn:
         record_run(conn, "submission_monitor", started, not missing, detail)
+    if missing:
+        from njia.alerts import Alert, notify
+
+        notify(settings, Alert(
+            "submissions_missing",
+            detail,
+            tuple(f"{m.organisation_code} ({m.organisation_name}): last accepted period {m.last_period or 'never'}"
+                  for m in missing),
+            # The DAG runs daily; people are told again only when the set of missing organisations changes.
+            key=f"missing:{detail}",
+        ))
 
 
 def task_failed(context: Mapping[str, Any]) -> None:
@@ -140,11 +151,24 @@ def task_failed(context: Mapping[str, Any]) -> None:
     detail = f"run {context.get('run_id')}, try {getattr(ti, 'try_number', '?')}: {context.get('exception')}"[:1000]
     log.error("Njia task %s failed: %s", where, detail)
     try:
-        from njia import warehouse
-        from njia.runlog import record_run
         from njia.settings import get_settings
 
-        with warehouse.connect(get_settings()) as conn:
+        settings = get_settings()
+    except Exception:  # best effort: see the docstring
+        log.exception("could not read the settings to record the failure")
+        return
+    try:
+        from njia import warehouse
+        from njia.runlog import record_run
+
+        with warehouse.connect(settings) as conn:
             record_run(conn, f"airflow:{where}", dt.datetime.now(dt.UTC), False, detail)
     except Exception:  # best effort: see the docstring
         log.exception("could not record the failure in ops.runs")
+    from njia.alerts import Alert, notify
+
+    try:
+        link = getattr(ti, "log_url", None)
+    except Exception:  # the log URL needs Airflow's configuration, which a broken worker may not have
+        link = None
+    notify(settings, Alert("task_failed", f"Airflow task {where} failed after its retries", (detail,), link=link))

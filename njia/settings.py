@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     xlsx_max_merged_ranges: int = Field(default=10_000, ge=0,
                                         description="merged ranges in the sheet (too_many_merged_cells)")
     reports_outbox: Path | None = Field(default=None, description="where the yearly DAG writes report packs")
+    sftp_key: Path | None = Field(default=None, description="private key for sftp:// inboxes (default: ~/.ssh, agent)")
+    sftp_known_hosts: Path = Field(default=Path("~/.ssh/known_hosts"),
+                                   description="host keys an sftp:// inbox must match; unknown hosts are refused")
+    alert_email_to: str | None = Field(default=None, description="comma-separated addresses that receive alerts")
+    alert_email_from: str = Field(default="njia@localhost", description="sender of alert e-mails")
+    smtp_host: str | None = Field(default=None, description="SMTP server for alert e-mails")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = Field(default=None)
+    smtp_password: SecretStr | None = Field(default=None)
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_ssl: bool = Field(default=False, description="SMTP over TLS from the start (port 465)")
+    alert_webhook_url: SecretStr | None = Field(default=None, description="URL that receives alerts as JSON")
+    alert_repeat_hours: float = Field(default=24.0, ge=0, description="an alert with the same key is not repeated sooner")
+    alert_quarantine_rate: float = Field(default=0.2, ge=0.0, le=1.0,
+                                         description="share of an organisation's rows quarantined above which to alert")
     ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
                                 description="processes that ingest organisations' files in parallel; 1 = in process")
     # The organisations' portal (njia/portal, docs/interfaces.md §9).
@@ -47,7 +62,8 @@ class Settings(BaseSettings):
                                        description="an upload waits this long for its feedback before the page "
                                                    "says it is still being processed")
 
-    @field_validator("warehouse_url", "portal_secret", mode="before")
+    @field_validator("warehouse_url", "portal_secret", "smtp_password", "alert_webhook_url", "alert_email_to",
+                     "smtp_host", "smtp_user", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

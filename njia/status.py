@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg.rows import dict_row
 
-from njia import warehouse
+from njia import alerts, warehouse
 from njia.settings import Settings
 
 
@@ -34,6 +34,7 @@ def summary(settings: Settings) -> dict[str, object]:
             " max_loaded_at::text as max_loaded_at, age_seconds, warn_after, error_after"
             " from ops.source_freshness order by source, checked_at desc, check_id desc"
         ).fetchall()
+        sent = alerts.recent(conn)
         # The portal's audit (migration 040): what people did, and the last few events with who and where.
         portal_week = conn.execute(
             "select event, ok, count(*) as count from ops.portal_audit where at > now() - interval '7 days'"
@@ -44,4 +45,5 @@ def summary(settings: Settings) -> dict[str, object]:
             " from ops.portal_audit order by audit_id desc limit 10"
         ).fetchall()
     return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent],
-            "source_freshness": freshness, "portal": {"last_7_days": portal_week, "recent": portal_recent}}
+            "source_freshness": freshness, "portal": {"last_7_days": portal_week, "recent": portal_recent},
+            "alerts": sent}

@@ -131,6 +131,8 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
             lock_conn.execute("select pg_advisory_unlock(%s)", (_BUILD_LOCK,))
     elapsed = time.monotonic() - started
     state = "published" if published else "not published: previous marts and reporting kept"
+    if not published:
+        _alert_blocked(settings, outcome.failures or (outcome.summary,))
     return BuildResult(
         ok=outcome.ok and published,
         summary=f"{outcome.summary}; {state} ({elapsed:.1f} s)",
@@ -328,6 +330,19 @@ def _protect_and_audit(settings: Settings, schema: str, k: int, outcome: _Outcom
     note = (f"disclosure audit passed for {len(audits)} year(s), {extra} cells withheld across tables "
             f"({time.monotonic() - started:.1f} s)")
     return dataclasses.replace(outcome, summary=f"{outcome.summary}; {note}")
+
+
+def _alert_blocked(settings: Settings, failures: tuple[str, ...]) -> None:
+    from njia.alerts import Alert, notify
+
+    # The failing nodes, without dbt's messages: the same failure is told once per repeat window.
+    nodes = sorted({f.split(":", 1)[0] for f in failures})
+    notify(settings, Alert(
+        "publication_blocked",
+        f"njia build did not publish: {len(failures)} failure(s); the previous marts and reporting stay",
+        failures[:20],
+        key="blocked:" + hashlib.sha256("\n".join(nodes).encode()).hexdigest()[:16],
+    ))
 
 
 def _failed(outcome: _Outcome, problem: str) -> _Outcome:

@@ -20,7 +20,7 @@ DAGS = REPO / "dags"  # each file a top-level module on the dag-processor's sys.
 # From the bottom. A layer holds components; a component is a set of module prefixes (the longest prefix that
 # matches a module names its component). Within a component, modules import each other freely.
 LAYERS: tuple[tuple[str, dict[str, tuple[str, ...]]], ...] = (
-    ("core", {"core": ("njia.settings", "njia.paths", "njia.warehouse", "njia.cells", "njia.runlog")}),
+    ("core", {"core": ("njia.settings", "njia.paths", "njia.warehouse", "njia.cells", "njia.runlog", "njia.alerts")}),
     ("contract", {"contract": ("ingest.contract",)}),
     ("services", {
         "ingest": ("ingest",),  # every module of the package but its contract

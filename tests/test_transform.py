@@ -694,6 +694,9 @@ def test_failing_test_keeps_previous_marts_and_reporting(built: Built) -> None:
             result.failures
         assert "not published" in result.summary
         assert {t: rows_of(s, *t.split(".")) for t in published} == before
+        # people are told, naming the failing test (njia/alerts.py; no channel configured here: recorded only)
+        [alert] = query(s, "select detail from ops.alerts where kind = 'publication_blocked'")
+        assert "relationships_fct_route_reports_exploitation_type_code" in alert["detail"]
         # the failed build is left in the shadow schemas for inspection, with the new rows
         shadow = query(s, "select count(*) as n from marts__build.fct_route_reports where submission_id = 11")
         assert shadow == [{"n": 2}]
