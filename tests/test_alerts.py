@@ -28,7 +28,7 @@ class _Mailbox:
         self.messages: list[Any] = []
         self.logins: list[tuple[str, str]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's name
         self.messages.append(envelope)
         return "250 OK"
 
@@ -70,7 +70,7 @@ class _Receiver(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Receiver
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:  # http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.posts.append((self.path, self.headers["Content-Type"], json.loads(body)))
         if self.server.redirect_to:
