@@ -20,7 +20,7 @@ from typing import Any
 
 from ingest import archive, feedback, load, parallel, registry
 from ingest.analysis import analyse, overlapping
-from ingest.discovery import files_in, hash_or_none, organisation_of, source_mtime
+from ingest.discovery import files_in, hash_or_none, organisation_of, source_mtime, use_settings
 from ingest.failures import environment_failure, failed
 from ingest.outcomes import FileOutcome, Problem, run_summary
 from ingest.workspace import local_copy, tmp_dir
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 def discover(settings: Settings, sources: list[str] | None = None) -> list[str]:
     """Files in the inbox(es) not yet processed (same path and same bytes); refreshes the registry and
     removes the temporary copies of processes that died."""
+    use_settings(settings)
     orgs = registry.read_registry(settings.organisations_path)
     tmp_dir(settings)  # removes what processes that died left behind
     candidates = [f for source in (sources or [settings.inbox_url]) for f in files_in(source, orgs)]
@@ -59,6 +60,7 @@ def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisat
     the run goes on. A failure of the environment (the warehouse unreachable or refusing, a full disk) is
     raised: it is nobody's file's fault, and recording files as rejected would lose them.
     """
+    use_settings(settings)
     orgs = orgs if orgs is not None else registry.read_registry(settings.organisations_path)
     organisation, folder = organisation_of(file)
     try:

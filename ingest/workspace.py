@@ -9,8 +9,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import IO
 
-from ingest.discovery import open_delivered
+from ingest.discovery import reading
 from njia.settings import Settings
 
 _TMP_DIRS: dict[tuple[Path, int], tuple[Path, int]] = {}
@@ -63,12 +64,18 @@ def _remove_if_dead(folder: Path) -> None:
 def local_copy(file: str, folder: Path) -> tuple[Path, str, int]:
     """Copy the delivered bytes to local disk while hashing them, so every later step reads the same bytes."""
     folder.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
     fd, name = tempfile.mkstemp(dir=folder, prefix="incoming-")
-    with os.fdopen(fd, "wb") as out, open_delivered(file) as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-            out.write(block)
-            size += len(block)
-    return Path(name), digest.hexdigest(), size
+
+    def copy(fh: IO[bytes]) -> tuple[str, int]:
+        digest, size = hashlib.sha256(), 0
+        with open(name, "wb") as out:  # truncated on a retry: the copy starts again with the file
+            while block := fh.read(1 << 20):
+                digest.update(block)
+                out.write(block)
+                size += len(block)
+        return digest.hexdigest(), size
+
+    os.close(fd)
+    sha256, size = reading(file, copy)
+    return Path(name), sha256, size
 

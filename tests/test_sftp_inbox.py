@@ -127,8 +127,8 @@ def test_files_read_over_sftp_archived_locally_feedback_written_back(
 def test_parallel_workers_read_over_sftp(server_home: Path, tmp_path: Path, sftp: SftpServer) -> None:
     _clear(sftp)
     s = _settings(server_home, tmp_path, sftp)
-    for organisation in ORGS:
-        _upload(sftp, organisation, "2021.csv", csv_bytes(grid(rows(4, reporting_period="2021"))))
+    for start, organisation in enumerate(ORGS):  # different bytes: the same file twice would be a duplicate
+        _upload(sftp, organisation, "2021.csv", csv_bytes(grid(rows(4, start=10 * start + 1, reporting_period="2021"))))
     outcomes = ingest(s, workers=2)
     assert sorted((o.organisation, o.status) for o in outcomes) == [("SFTP_A", "accepted"), ("SFTP_B", "accepted")]
 
