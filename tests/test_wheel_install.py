@@ -1,7 +1,8 @@
 """A non-editable install works: the wheel built from this checkout, installed with the locked requirements into
 a fresh virtualenv outside the repository, runs `njia init`, a small `njia ingest` and `njia build` from a folder
 outside the repository against a fresh NJIA_HOME, and finds the dbt project, the seeds and the GX suite as
-package data (njia/paths.py), never through the checkout. dbt writes nothing into the installed package.
+package data (njia/paths.py), never through the checkout; the demo's generator (`njia_demo`) writes its inbox
+from the installed package too. dbt writes nothing into the installed package.
 
 Slow (a virtualenv and an embedded PostgreSQL of its own): uv installs the lock from its cache in seconds.
 """
@@ -35,16 +36,19 @@ FILES = {
     ],
 }
 # What the installed package answers about itself, from a folder outside the repository.
+# The demo's generator too (what `njia demo` writes first), with the code lists it reads from the seeds.
 PROBE = """
-import json, njia, ingest, njia_demo
+import json, pathlib, njia, ingest, njia_demo
 from njia import warehouse
 from njia.paths import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from njia.settings import get_settings
+from njia_demo.generator import generate_inbox
 with warehouse.connect(get_settings()) as conn:
     rows, cases = conn.execute("select count(*), sum(cases_estimated) from marts.fct_route_reports").fetchone()
+demo = generate_inbox(pathlib.Path("demo/inbox"), pathlib.Path("demo/organisations.csv"))
 print(json.dumps({"files": [njia.__file__, ingest.__file__, njia_demo.__file__],
                   "dbt_project": str(DBT_PROJECT_DIR), "expectations": str(EXPECTATIONS_DIR),
-                  "rows": rows, "cases": int(cases)}))
+                  "rows": rows, "cases": int(cases), "demo_files": sum(f.path.is_file() for f in demo.files)}))
 """
 STOP = "from njia import warehouse; from njia.settings import get_settings; warehouse.stop_embedded(get_settings())"
 
@@ -105,6 +109,7 @@ def test_the_wheel_installed_outside_the_checkout_ingests_and_builds(tmp_path: P
         subprocess.run([python, "-c", STOP], cwd=work, env=env, capture_output=True, timeout=120)
 
     assert (found["rows"], found["cases"]) == (3, 30 + 12 + 15)
+    assert found["demo_files"] > 10
     for path in [*found["files"], found["dbt_project"], found["expectations"]]:
         assert Path(path).is_relative_to(site), f"{path} is not the installed package's"
     assert _tree(site / "njia" / "dbt_project") == installed, "dbt wrote into the installed package"
