@@ -212,8 +212,12 @@ def portal() -> None:
 
 
 def _portal_settings() -> Settings:
+    from njia.portal.accounts import tables_ready
+
     settings = _settings()
     _ready(settings)
+    if not tables_ready(settings):
+        raise _ConfigError("the warehouse has no portal tables yet: run `njia init`")
     return settings
 
 

@@ -29,14 +29,22 @@ def summary(settings: Settings) -> dict[str, object]:
             " (select 1 from ops.submissions s where s.organisation_code = o.organisation_code"
             "  and s.status in ('accepted', 'accepted_with_errors')) order by 1"
         ).fetchall()
-        # The portal's audit (migration 040): what people did, and the last few events with who and where.
-        portal_week = conn.execute(
-            "select event, ok, count(*) as count from ops.portal_audit where at > now() - interval '7 days'"
-            " group by event, ok order by event, ok desc"
-        ).fetchall()
-        portal_recent = conn.execute(
-            "select at::text as at, event, ok, email, organisation_code as organisation, ip, detail"
-            " from ops.portal_audit order by audit_id desc limit 10"
-        ).fetchall()
+        # The portal's audit (migration 040; empty until `njia init` applied it): what people did, and the last
+        # few events with who and where.
+        portal_week, portal_recent = [], []
+        if conn.execute("select to_regclass('ops.portal_audit') is not null as found").fetchone()["found"]:
+            portal_week, portal_recent = _portal_audit(conn)
     return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent],
             "portal": {"last_7_days": portal_week, "recent": portal_recent}}
+
+
+def _portal_audit(conn) -> tuple[list, list]:  # noqa: ANN001 - a psycopg connection with dict rows
+    week = conn.execute(
+        "select event, ok, count(*) as count from ops.portal_audit where at > now() - interval '7 days'"
+        " group by event, ok order by event, ok desc"
+    ).fetchall()
+    recent = conn.execute(
+        "select at::text as at, event, ok, email, organisation_code as organisation, ip, detail"
+        " from ops.portal_audit order by audit_id desc limit 10"
+    ).fetchall()
+    return week, recent
