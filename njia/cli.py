@@ -33,6 +33,9 @@ def _ready(settings: Settings) -> None:
     try:
         if not warehouse.is_initialised(settings):
             raise _ConfigError("the warehouse is not initialised: run `njia init` first")
+        if pending := warehouse.pending_migrations(settings):
+            raise _ConfigError(f"the warehouse is older than this version of Njia ({len(pending)} migration(s) "
+                               f"not applied: {', '.join(pending)}): run `njia init` to upgrade it")
     except warehouse.WarehouseError as exc:
         raise _ConfigError(str(exc)) from exc
 
@@ -245,8 +248,12 @@ def portal() -> None:
 
 
 def _portal_settings() -> Settings:
+    from njia.portal.accounts import tables_ready
+
     settings = _settings()
     _ready(settings)
+    if not tables_ready(settings):
+        raise _ConfigError("the warehouse has no portal tables yet: run `njia init`")
     return settings
 
 

@@ -149,6 +149,15 @@ def is_initialised(settings: Settings) -> bool:
         return conn.execute("select to_regclass('ops.schema_migrations') is not null").fetchone()[0]
 
 
+def pending_migrations(settings: Settings) -> list[str]:
+    """The migrations this version ships that the warehouse has not applied (all of them before `njia init`)."""
+    with connect(settings) as conn:
+        if not conn.execute("select to_regclass('ops.schema_migrations') is not null").fetchone()[0]:
+            return [version for version, _ in _migrations()]
+        done = {v for (v,) in conn.execute("select version from ops.schema_migrations").fetchall()}
+    return [version for version, _ in _migrations() if version not in done]
+
+
 def stop_embedded(settings: Settings) -> None:
     """Stop the embedded server (tests and `make clean`); a no-op for an external server."""
     if settings.embedded and (settings.home_dir / "pgdata" / "postmaster.pid").exists():

@@ -240,21 +240,6 @@ def test_submission_monitor_alerts_once_per_quarter(settings: Settings, receiver
     assert payload["details"] == ["LATE (Last sent Q2): last accepted period 2025-Q2"]
 
 
-def test_status_shows_the_alerts_sent(settings: Settings, receiver, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
-    from njia.cli import main
-
-    alerts.notify(_with_channels(settings, webhook=receiver.url), FAILED)
-    monkeypatch.setenv("NJIA_WAREHOUSE_URL", settings.warehouse_url.get_secret_value())
-    monkeypatch.setenv("NJIA_HOME", str(settings.home_dir))
-    out = CliRunner().invoke(main, ["status"])
-    assert out.exit_code == 0, out.output
-    assert f"task_failed: {FAILED.subject} (webhook)" in out.output
-    data = json.loads(CliRunner().invoke(main, ["status", "--json"]).output)
-    assert data["alerts"][0]["sent"] == ["webhook"]
-
-
 def test_a_high_quarantine_rate_alerts_after_a_real_ingest(server_home: Path, tmp_path: Path, receiver) -> None:
     from ingest_helpers import csv_bytes, grid, new_settings, row, rows, write_file, write_registry
 
@@ -272,3 +257,4 @@ def test_a_high_quarantine_rate_alerts_after_a_real_ingest(server_home: Path, tm
     [(_, _, payload)] = receiver.posts
     assert payload["kind"] == "quarantine_rate"
     assert payload["subject"] == "SLOPPY_ORG: 3 of 10 rows quarantined in this run (30%, threshold 20%)"
+

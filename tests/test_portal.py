@@ -5,6 +5,7 @@ rejected files with their feedback in English and Kiswahili, the history with co
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ingest_helpers import query, read_feedback_csv, scalar
+from ingest_helpers import csv_bytes, grid, query, read_feedback_csv, row, scalar
 from portal_helpers import (
     PASSWORD,
     PEOPLE,
@@ -245,6 +246,12 @@ def test_refuses_to_start_without_a_secret(env) -> None:
     settings, _ = env
     with pytest.raises(PortalConfigError, match="NJIA_PORTAL_SECRET"):
         create_app(settings.model_copy(update={"portal_secret": None}))
+    from ingest_helpers import environment
+
+    from njia.cli import main
+
+    refused = CliRunner().invoke(main, ["portal", "serve"], env={**environment(settings), "NJIA_PORTAL_SECRET": ""})
+    assert refused.exit_code == 2 and "NJIA_PORTAL_SECRET must be set" in refused.output
 
 
 # --- files -----------------------------------------------------------------------------------------
@@ -355,6 +362,24 @@ def test_a_file_still_being_checked_and_one_that_could_not_be(server_home, tmp_p
     assert scalar(settings, "select error_id from ops.portal_uploads where file_path = %s", (str(saved[0]),))
 
 
+def test_a_file_with_personal_data_is_not_kept(env) -> None:
+    settings, _ = env
+    c = signed_in(env, "alpha", "10.6.1.1")
+    phone = "0722 345 678"
+    data = csv_bytes(grid([row(reporting_period="2017", transit_points=phone)]))
+    sid, page = upload_to_feedback(c, "contacts.csv", data)
+    assert 'data-status="rejected"' in page and "pii_columns" in page and phone not in page
+    ledger = query(settings, "select file_path, archive_path, sha256 from ops.submissions where submission_id = %s",
+                   (sid,))[0]
+    assert ledger[1] is None and not Path(ledger[0]).exists()  # neither archived nor left in the inbox
+    assert not any(ledger[2] in p.name for p in settings.archive_dir.rglob("*"))
+    assert c.get("/files").text.count("contacts.csv") == 1  # still in the history, with its feedback
+    # Identical bytes again: a duplicate of that rejection, not kept either.
+    sid2, _ = upload_to_feedback(c, "contacts again.csv", data)
+    path = scalar(settings, "select file_path from ops.submissions where submission_id = %s", (sid2,))
+    assert not Path(path).exists()
+
+
 def test_every_route_with_another_organisations_ids_is_404(env) -> None:
     settings, _ = env
     alpha = signed_in(env, "alpha", "10.7.0.1")
@@ -405,6 +430,20 @@ def test_huge_upload_is_refused_before_it_reaches_the_inbox(env) -> None:
     assert response.status_code == 413
     assert not folder.exists() or [p.name for p in folder.iterdir()] == []
     assert [r[4] for r in audit(settings, "upload") if r[2] == "gamma"] == ["too_large"] * 3
+
+
+def test_what_an_interrupted_upload_left_is_removed(env) -> None:
+    settings, _ = env
+    folder = Path(settings.inbox_url) / "beta"
+    folder.mkdir(parents=True, exist_ok=True)
+    stale, fresh = folder / ".portal-dead.part", folder / ".portal-writing.part"
+    stale.write_bytes(b"half an upload of a crashed process")
+    fresh.write_bytes(b"another upload being written now")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    c = signed_in(env, "beta", "10.9.1.1")
+    upload_to_feedback(c, "after.csv", accepted_csv("2016"))
+    assert not stale.exists() and fresh.exists()
+    fresh.unlink()
 
 
 def test_disguised_and_wrong_files_are_refused(env) -> None:

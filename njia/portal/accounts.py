@@ -73,6 +73,12 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def tables_ready(settings: Settings) -> bool:
+    """Whether the portal's tables exist (migration 040_portal, applied by `njia init`)."""
+    with warehouse.connect(settings) as conn:
+        return conn.execute("select to_regclass('ops.portal_audit') is not null").fetchone()[0]
+
+
 # --- accounts (the `njia portal` commands) ---------------------------------------------------------
 
 def add_user(settings: Settings, organisation: str, email: str) -> tuple[User, str]:

@@ -113,6 +113,8 @@ class Portal:
                 "NJIA_PORTAL_SECRET must be set to a random value of at least 32 characters (it signs the "
                 "portal's cookies); create one with: python -c \"import secrets; print(secrets.token_urlsafe(48))\"")
         files.inbox_root(settings)  # refuses an inbox the portal cannot write into
+        if not accounts.tables_ready(settings):
+            raise files.PortalConfigError("the warehouse has no portal tables yet: run `njia init`")
         self.settings = settings
         self.key = hashlib.sha256(b"njia-portal-cookie:" + secret.encode()).digest()
         self.secure = settings.portal_secure_cookies

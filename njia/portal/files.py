@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
 import os
@@ -80,7 +81,8 @@ def save_upload(settings: Settings, organisation: str, name: str, source: Binary
     final_name = safe_name(name)
     folder = inbox_root(settings) / organisation
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".portal-{secrets.token_hex(8)}.part"
+    _sweep(folder)
+    tmp = folder / f"{_PART_PREFIX}{secrets.token_hex(8)}.part"
     digest, size = hashlib.sha256(), 0
     try:
         with tmp.open("xb") as out:
@@ -103,11 +105,32 @@ def save_upload(settings: Settings, organisation: str, name: str, source: Binary
                 break
             except FileExistsError:
                 continue
+            except OSError as exc:  # a file system without hard links (some network mounts)
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                    raise
+                if not target.exists():
+                    os.rename(tmp, target)
+                    break
         else:  # pragma: no cover - a thousand uploads of one name in one second
             raise UploadRefused("busy")
     finally:
         tmp.unlink(missing_ok=True)
     return Saved(target, name, digest.hexdigest(), size)
+
+
+_PART_PREFIX = ".portal-"
+_STALE_PART = 3600  # seconds: an upload still being written after an hour belongs to a process that died
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what uploads interrupted by a crash left (they may hold personal data; ingest never reads them)."""
+    now = dt.datetime.now().timestamp()
+    for part in folder.glob(f"{_PART_PREFIX}*.part"):
+        try:
+            if now - part.stat().st_mtime > _STALE_PART:
+                part.unlink()
+        except FileNotFoundError:
+            continue
 
 
 def check_type(path: Path, suffix: str) -> None:
@@ -148,10 +171,19 @@ def check_type(path: Path, suffix: str) -> None:
 
 def process(settings: Settings, path: Path) -> None:
     """The file through the same entry point as `njia ingest` and the DAG, limited to this one file (so
-    another organisation's files are never touched), in this process."""
+    another organisation's files are never touched), in this process.
+
+    A file rejected for personal data is then deleted from the inbox: its bytes are not kept (docs/contract.md
+    §2.4), and unlike a file an organisation put in its own folder, nobody else can remove it."""
     from ingest.pipeline import ingest
 
     ingest(settings, [str(path)], workers=1)
+    with warehouse.connect(settings) as conn:
+        personal = conn.execute(
+            "select 1 from ops.submissions s left join ops.submissions first on first.submission_id = s.duplicate_of"
+            " where s.file_path = %s and 'pii_columns' in (s.reason, first.reason)", (str(path),)).fetchone()
+    if personal:
+        path.unlink(missing_ok=True)
 
 
 # --- the ledger, for one organisation --------------------------------------------------------------
