@@ -304,14 +304,16 @@ def test_sql_shape(manifest: dict) -> None:
 
 
 def test_thin_models_are_one_macro_call(manifest: dict) -> None:
-    """The list bridges and the "routes involving X" tables differ only in names: one macro each, called once."""
+    """The list bridges, and the reporting tables of cases per year and item, differ only in names: one macro
+    call each."""
     bodies = {node["name"]: THIN_MODEL.match(node["raw_code"]) for node in models(manifest).values()}
     thin = {name: match.group(1) for name, match in bodies.items() if match}
     assert thin == {
         **{f"bridge_route_report_{name}": "list_bridge"
            for name in ("carriers", "recruitment_methods", "means_of_control", "transport_modes")},
-        **{f"cases_by_{name}": "cases_on_routes_involving"
-           for name in ("carrier", "recruitment_method", "means_of_control", "transit_point")},
+        **{f"cases_by_{name}": "cases_per_year"
+           for name in ("origin_county", "province", "destination_country", "exploitation_type", "carrier",
+                        "recruitment_method", "means_of_control", "transit_point")},
     }
 
 
