@@ -23,7 +23,7 @@ in_force as (
     from route_reports
     inner join periods_in_force
         on route_reports.submission_id = periods_in_force.submission_id
-        and route_reports.reporting_period = periods_in_force.reporting_period
+            and route_reports.reporting_period = periods_in_force.reporting_period
 
 ),
 
