@@ -63,8 +63,9 @@ test: $(STAMP) ## lint, then the test suite (real embedded PostgreSQL, dbt, GX a
 test-fast: $(STAMP) ## the inner loop: only the tests that need no PostgreSQL, dbt or Airflow (seconds)
 	$(BIN)/pytest -q -m "not slow"
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff, and sqlfluff on the dbt project (.sqlfluff)
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/
 
 # Airflow for a laptop: SQLite metadata DB under NJIA_HOME, this folder's DAGs, 4 worker slots.
 airflow: $(STAMP) ## Airflow standalone on http://localhost:8080 (admin password printed below)

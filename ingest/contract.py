@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from njia.paths import SEEDS_DIR
+import yaml
+
+from njia.paths import DBT_PROJECT_DIR, SEEDS_DIR
 
 CONTRACT_VERSION = "v1"
 
@@ -118,3 +120,16 @@ def code_list(name: str) -> tuple[dict[str, str], ...]:
     """Rows of one seed (`counties`, `airlines`, ...), as the contract's single source of codes."""
     with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
         return tuple(csv.DictReader(fh))
+
+
+@cache
+def carrier_transport_mode() -> str:
+    """The transport mode a row's carriers imply: the dbt project's var, which its macro with_carrier_mode reads."""
+    with (DBT_PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["vars"]["carriers_imply_transport_mode"]
+
+
+def with_carrier_mode(modes: list[str], carriers_given: bool) -> list[str]:
+    """A row's transport modes, with the one its carriers imply added when missing (docs/contract.md §2.3)."""
+    mode = carrier_transport_mode()
+    return [*modes, mode] if carriers_given and mode not in modes else list(modes)

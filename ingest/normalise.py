@@ -15,7 +15,7 @@ from functools import cache
 
 import pycountry
 
-from ingest.contract import code_list
+from ingest.contract import code_list, with_carrier_mode
 
 UNKNOWN = "?"  # prefix of a value the normaliser could not recognise
 LIST_SEPARATOR = ";"
@@ -182,11 +182,9 @@ def carriers(value: str | None) -> str | None:
 
 
 def transport_modes(value: str | None, carriers_given: bool) -> str | None:
-    """Listed modes; carriers imply `air`, added when missing (docs/contract.md §2.3)."""
+    """Listed modes, with the one carriers imply (docs/contract.md §2.3)."""
     items = [code(v, "transport_modes") or "" for v in split_list(value)]
-    if carriers_given and "air" not in items:
-        items.append("air")
-    return LIST_SEPARATOR.join(_distinct(items)) or None
+    return LIST_SEPARATOR.join(_distinct(with_carrier_mode(items, carriers_given))) or None
 
 
 _GROUPED = re.compile(r"^\d{1,3}(?:[ ,\u00a0\u202f']\d{3})+$")

@@ -33,19 +33,14 @@ from psycopg import sql
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-# The published tables the attacker sees, with the columns that name a cell (report.TABLES has the same).
-KEYS: Mapping[str, tuple[str, ...]] = {
-    "cases_by_route": ("origin_code", "transit_codes", "destination_code"),
-    "cases_by_origin_county": ("county_code",),
-    "cases_by_province": ("former_province",),
-    "cases_by_destination_country": ("country_code",),
-    "cases_by_transit_point": ("transit_code",),
-    "cases_by_exploitation_type": ("exploitation_type",),
-    "cases_by_carrier": ("carrier_code",),
-    "cases_by_recruitment_method": ("recruitment_method",),
-    "cases_by_means_of_control": ("means_of_control",),
-    "coverage": (),
-}
+from njia import reporting_tables
+
+# The published tables the attacker sees, in the order their cells are ranked, each with the columns that name
+# a cell (its key, from dbt's reporting models: njia.reporting_tables).
+_RANKED = ("cases_by_route", "cases_by_origin_county", "cases_by_province", "cases_by_destination_country",
+           "cases_by_transit_point", "cases_by_exploitation_type", "cases_by_carrier", "cases_by_recruitment_method",
+           "cases_by_means_of_control", "coverage")
+KEYS: Mapping[str, tuple[str, ...]] = {name: reporting_tables.by_name()[name].key for name in _RANKED}
 # "Cases on routes involving X" tables whose items are not published per route: a cell is at least 1 and at
 # most the year's total, and nothing more follows (a row may list several items, or none).
 LISTS_NOT_PER_ROUTE = ("cases_by_carrier", "cases_by_recruitment_method", "cases_by_means_of_control")

@@ -25,9 +25,10 @@ from typing import Any
 from markupsafe import Markup, escape
 from psycopg import sql
 
-from njia import charts, warehouse
+from njia import charts, reporting_tables, warehouse
 from njia.cells import neutralise
 from njia.paths import SEEDS_DIR
+from njia.reporting_tables import ReportingTable
 from njia.settings import Settings
 from njia.transform import TransformError, reporting_schema
 
@@ -41,43 +42,12 @@ class ReportError(RuntimeError):
     """The pack cannot be written; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[str, ...]  # exactly the CSV columns (docs/interfaces.md §5)
-    key: tuple[str, ...]
-    additive: bool
-    title: dict[str, str]
-
-
 def _t(en: str, sw: str) -> dict[str, str]:
     return {"en": en, "sw": sw}
 
 
-TABLES: tuple[Table, ...] = (
-    Table("cases_by_origin_county", ("county_code", "county_name", "former_province", "cases", "suppressed"),
-          ("county_code",), True, _t("Cases by county of origin", "Visa kwa kaunti ya asili")),
-    Table("cases_by_province", ("former_province", "cases", "suppressed"), ("former_province",), True,
-          _t("Cases by former province of origin", "Visa kwa mkoa wa zamani wa asili")),
-    Table("cases_by_destination_country", ("country_code", "country_name", "cases", "suppressed"),
-          ("country_code",), True, _t("Cases by destination country", "Visa kwa nchi ya mwisho")),
-    Table("cases_by_route", ("origin_code", "transit_codes", "destination_code", "route_label", "cases",
-                             "suppressed"), ("origin_code", "transit_codes", "destination_code"), True,
-          _t("Cases by route", "Visa kwa njia")),
-    Table("cases_by_exploitation_type", ("exploitation_type", "label_en", "label_sw", "cases", "suppressed"),
-          ("exploitation_type",), True, _t("Cases by type of exploitation", "Visa kwa aina ya unyonyaji")),
-    Table("cases_by_carrier", ("carrier_code", "carrier_name", "cases", "suppressed"), ("carrier_code",), False,
-          _t("Cases on routes involving each airline", "Visa kwenye njia zinazohusisha kila shirika la ndege")),
-    Table("cases_by_recruitment_method", ("recruitment_method", "label_en", "label_sw", "cases", "suppressed"),
-          ("recruitment_method",), False, _t("Cases by recruitment method", "Visa kwa njia ya kuajiri")),
-    Table("cases_by_means_of_control", ("means_of_control", "label_en", "label_sw", "cases", "suppressed"),
-          ("means_of_control",), False, _t("Cases by means of control", "Visa kwa njia ya kulazimisha")),
-    Table("cases_by_transit_point", ("transit_code", "transit_name", "cases", "suppressed"), ("transit_code",),
-          False, _t("Cases on routes through each transit point",
-                    "Visa kwenye njia zinazopitia kila kituo")),
-    Table("coverage", ("organisations", "submissions", "route_records", "cases_total", "periods"), (), True,
-          _t("Coverage", "Wigo wa takwimu")),
-)
+# The tables, their CSV columns, keys, titles and additivity: dbt's reporting models (njia.reporting_tables).
+TABLES: tuple[ReportingTable, ...] = reporting_tables.load()
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 # Display names of the former provinces in Swahili (the CSVs keep the English values of the seed).
@@ -240,7 +210,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _read_table(conn, schema: str, table: Table, year: int) -> list[dict[str, Any]]:
+def _read_table(conn, schema: str, table: ReportingTable, year: int) -> list[dict[str, Any]]:
     present = {
         r[0] for r in conn.execute(
             "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
@@ -263,7 +233,7 @@ def _read_table(conn, schema: str, table: Table, year: int) -> list[dict[str, An
     return [{c: _plain(v) for c, v in zip(table.columns, r, strict=True)} for r in cur]
 
 
-def _check(table: Table, rows: list[dict[str, Any]], k: int) -> None:
+def _check(table: ReportingTable, rows: list[dict[str, Any]], k: int) -> None:
     """Refuse to publish a visible small count: aggregation and suppression belong to dbt, but a pack that
     leaks one cell cannot be called back."""
     if "cases" not in table.columns:
@@ -352,7 +322,7 @@ def xlsx_cell(value: Any) -> Any:
     return neutralise(_XLSX_ILLEGAL.sub("", str(value)))
 
 
-def _public_rows(table: Table, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
+def _public_rows(table: ReportingTable, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
     for r in rows:
         yield [None if (c == "cases" and r.get("suppressed")) else r[c] for c in table.columns]
 
@@ -466,7 +436,7 @@ class _Tr:
         )
 
 
-def _label(row: dict[str, Any], table: Table) -> charts.Label:
+def _label(row: dict[str, Any], table: ReportingTable) -> charts.Label:
     if "label_en" in table.columns:
         return {"en": row["label_en"] or "", "sw": row["label_sw"] or row["label_en"] or ""}
     if table.name == "cases_by_province":
@@ -478,11 +448,11 @@ def _label(row: dict[str, Any], table: Table) -> charts.Label:
     return str(row[table.key[0]])
 
 
-def _key(row: dict[str, Any], table: Table) -> str:
+def _key(row: dict[str, Any], table: ReportingTable) -> str:
     return "|".join("" if row[c] is None else str(row[c]) for c in table.key)
 
 
-def _bars(data: PackData, table: Table, *, top: int | None = None, colours: dict[str, str] | None = None,
+def _bars(data: PackData, table: ReportingTable, *, top: int | None = None, colours: dict[str, str] | None = None,
           prev: bool = True) -> tuple[list[charts.Bar], int]:
     prev_by_key = {_key(r, table): r["cases"] for r in data.prev_rows.get(table.name, []) if not r["suppressed"]}
     rows = data.rows[table.name]
@@ -518,7 +488,7 @@ def _flows(data: PackData) -> tuple[list[charts.Flow], int, int]:
     return flows, withheld, max(len(published) - TOP_ROUTES, 0)
 
 
-def _pairs(data: PackData, table: Table, top: int = 10) -> list[charts.Pair]:
+def _pairs(data: PackData, table: ReportingTable, top: int = 10) -> list[charts.Pair]:
     prev = {_key(r, table): r for r in data.prev_rows.get(table.name, [])}
     pairs = []
     for r in data.rows[table.name]:

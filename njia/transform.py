@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import threading
@@ -32,7 +31,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from njia import warehouse
+from njia import reporting_tables, warehouse
 from njia.paths import DBT_PROJECT_DIR
 from njia.settings import Settings
 
@@ -50,23 +49,11 @@ PUBLISHED_READERS: Mapping[str, tuple[str, ...]] = {
 SNAPSHOT_SCHEMA = "snapshots"
 SNAPSHOT_READERS: tuple[str, ...] = ("njia_transformer",)
 REPORTING_SCHEMA = "reporting"
-REPORTING_TABLES = (
-    "cases_by_origin_county",
-    "cases_by_province",
-    "cases_by_destination_country",
-    "cases_by_route",
-    "cases_by_exploitation_type",
-    "cases_by_carrier",
-    "cases_by_recruitment_method",
-    "cases_by_means_of_control",
-    "cases_by_transit_point",
-    "coverage",
-)
+REPORTING_TABLES = reporting_tables.names()  # dbt's reporting models, in the order of the report pack
 
 _BUILD_LOCK = 7_311_002  # advisory lock key: one build (shadow schemas + swap) at a time per database
 _DBT_LOCK = threading.Lock()  # dbt's flags and adapters are process-global
 _RELKIND = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table"}
-_K_IN_DESCRIPTION = re.compile(r"Suppressed with k = (\d+)\.")
 
 
 class TransformError(RuntimeError):
@@ -118,7 +105,7 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
             if outcome.ok:
                 try:
                     with warehouse.connect(settings) as conn:
-                        moved = _publish(conn, full_refresh=full_refresh)
+                        moved = _publish(conn, full_refresh=full_refresh, min_cell=settings.min_cell)
                 except psycopg.Error as exc:  # rolled back: the previous marts and reporting stay
                     problem = f"publishing failed: {exc}".strip()
                     outcome = dataclasses.replace(
@@ -144,13 +131,12 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
 
 
 def published_min_cell(settings: Settings) -> int | None:
-    """The k the published reporting schema was suppressed with; None when it has not been built."""
+    """The k the published reporting schema was suppressed with (ops.publications); None when never published."""
     with warehouse.connect(settings) as conn:
         row = conn.execute(
-            "select obj_description(to_regclass(%s), 'pg_class')", (f"{REPORTING_SCHEMA}.coverage",)
+            "select min_cell from ops.publications order by publication_id desc limit 1"
         ).fetchone()
-    match = _K_IN_DESCRIPTION.search(row[0] or "") if row else None
-    return int(match.group(1)) if match else None
+    return row[0] if row else None
 
 
 @contextmanager
@@ -499,8 +485,9 @@ def _drop(conn: Any, schema: str, name: str) -> None:
         )
 
 
-def _publish(conn: Any, *, full_refresh: bool) -> int:
-    """Move every relation of the shadow schemas into the published ones, in one transaction, then grant."""
+def _publish(conn: Any, *, full_refresh: bool, min_cell: int) -> int:
+    """Move every relation of the shadow schemas into the published ones, in one transaction, then grant and
+    record the publication and its k (ops.publications)."""
     with conn.transaction():
         conn.execute("set local lock_timeout = '5min'")
         moving = {layer: _relations(conn, _shadow(layer)) for layer in PUBLISHED_READERS}
@@ -522,7 +509,9 @@ def _publish(conn: Any, *, full_refresh: bool) -> int:
         published = {layer: [name for name, _ in rels] for layer, rels in moving.items()}
         snapshots = [name for name, _ in _relations(conn, SNAPSHOT_SCHEMA, owned_only=True)]
         grant_read_access(conn, {**published, SNAPSHOT_SCHEMA: snapshots})
-    return sum(len(rels) for rels in moving.values())
+        moved = sum(len(rels) for rels in moving.values())
+        conn.execute("insert into ops.publications (min_cell, relations) values (%s, %s)", (min_cell, moved))
+    return moved
 
 
 def grant_read_access(conn: Any, relations: Mapping[str, list[str]] | None = None) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pycountry
 
-from ingest.contract import COLUMN_BY_NAME, COLUMNS, code_list
+from ingest.contract import COLUMN_BY_NAME, COLUMNS, code_list, with_carrier_mode
 
 # ---------------------------------------------------------------------------------------------------
 # Organisations and the registry
@@ -627,8 +627,7 @@ def _normalise(org: str, route: Route, cols: set[str]) -> dict:
     """What docs/contract.md §2-3 make of the route's cells; period and counts are filled in per row."""
     carriers = route.carriers if "carriers" in cols else []
     modes = route.modes if "transport_modes" in cols else []
-    if carriers and "air" not in modes:
-        modes = [*modes, "air"]  # carriers imply air
+    modes = with_carrier_mode(modes, bool(carriers))
     return {
         "organisation_code": org,
         "reporting_period": None,

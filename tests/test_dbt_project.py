@@ -24,7 +24,7 @@ import pytest
 import yaml
 from repo_paths import REPO_ROOT as PROJECT_ROOT
 
-from njia import transform
+from njia import reporting_tables, transform
 from njia.paths import DBT_PROJECT_DIR, SEEDS_DIR
 from njia.settings import get_settings
 
@@ -206,9 +206,29 @@ def test_documentation_coverage(manifest: dict) -> None:
 
 def test_non_additive_tables_say_so(manifest: dict) -> None:
     for uid, node in models(manifest).items():
-        non_additive = node["name"].startswith("bridge_") or node["name"] in (
-            "cases_by_carrier", "cases_by_recruitment_method", "cases_by_means_of_control", "cases_by_transit_point")
+        if layer(node) == "reporting":
+            non_additive = "adds_up_to" not in node["config"]["meta"]
+        else:
+            non_additive = node["name"].startswith("bridge_")
         assert ("Non-additive" in node["description"]) == non_additive, uid
+
+
+def test_reporting_metadata_is_read_as_dbt_reads_it(manifest: dict) -> None:
+    """njia.reporting_tables reads _reporting__models.yml without dbt; dbt's parse must say the same."""
+    tables = reporting_tables.load()
+    reporting = {n["name"]: n for n in models(manifest).values() if layer(n) == "reporting"}
+    assert [t.name for t in tables] == sorted(reporting, key=lambda name: reporting[name]["config"]["meta"]["pack_order"])
+    for table in tables:
+        node = reporting[table.name]
+        meta = node["config"]["meta"]
+        assert (table.pack_order, table.title, table.adds_up_to) == (
+            meta["pack_order"], meta["title"], meta.get("adds_up_to")), table.name
+        assert [(c, col["data_type"]) for c, col in node["columns"].items()] == [
+            ("report_year", "integer"), *zip(table.columns, table.data_types, strict=True)], table.name
+        assert table.adds_up_to in (None, "all_cases", "kenyan_origin_cases"), table.name
+        combos = [t["test_metadata"]["kwargs"]["combination_of_columns"] for t in attached_tests(manifest, node["unique_id"])
+                  if (t.get("test_metadata") or {}).get("name") == "unique_combination_of_columns"]
+        assert [tuple(c for c in combo if c != "report_year") for combo in combos] == ([table.key] if table.key else [])
 
 
 def test_published_models_have_enforced_contracts(manifest: dict) -> None:
@@ -245,28 +265,63 @@ def test_unit_and_reconciliation_tests_exist(manifest: dict) -> None:
             "cases_by_province"} <= unit
     singular = {n["name"] for n in manifest["nodes"].values()
                 if n["resource_type"] == "test" and not n.get("test_metadata")}
-    assert {"assert_fct_route_reports_reconcile_with_raw", "assert_additive_reporting_totals_match_fct"} <= singular
-    small = {t["attached_node"] for t in manifest["nodes"].values()
-             if (t.get("test_metadata") or {}).get("name") == "no_small_cells"}
-    assert small == {f"model.njia.{name}" for name in transform.REPORTING_TABLES}
+    assert "assert_fct_route_reports_reconcile_with_raw" in singular
+    for test in ("no_small_cells", "reconciles_with_fact"):
+        attached = {t["attached_node"] for t in manifest["nodes"].values()
+                    if (t.get("test_metadata") or {}).get("name") == test}
+        assert attached == {f"model.njia.{name}" for name in transform.REPORTING_TABLES}, test
 
 
 # ----------------------------------------------------------------------------------------- SQL and files
 
 
+THIN_MODEL = re.compile(r"^(?:--[^\n]*\n|\{\{\s*config\(.*?\)\s*\}\}\s*)*\{\{\s*(\w+)\(.*\)\s*\}\}\s*$", re.DOTALL)
+
+
+def model_sql(manifest: dict, node: dict) -> str:
+    """A model's SQL as written: its own file, or the macro that is its whole body (a thin model)."""
+    thin = THIN_MODEL.match(node["raw_code"])
+    return manifest["macros"][f"macro.njia.{thin.group(1)}"]["macro_sql"] if thin else node["raw_code"]
+
+
+def macros_used(manifest: dict, node: dict) -> set[str]:
+    seen: set[str] = set()
+    pending = list(node["depends_on"]["macros"])
+    while pending:
+        uid = pending.pop()
+        if uid not in seen:
+            seen.add(uid)
+            pending += manifest["macros"].get(uid, {}).get("depends_on", {}).get("macros", [])
+    return seen
+
+
 def test_sql_shape(manifest: dict) -> None:
     for uid, node in models(manifest).items():
-        sql = node["raw_code"]
-        assert sql.rstrip().endswith("select * from final"), uid
-        code = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|--[^\n]*|'[^']*'", "", sql, flags=re.DOTALL)
+        sql = model_sql(manifest, node)
+        assert re.sub(r"\{%-?\s*endmacro\s*-?%\}", "", sql).rstrip().endswith("select * from final"), uid
+        code = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|--[^\n]*|'[^']*'", "", sql, flags=re.DOTALL)
         assert code == code.lower(), f"{uid}: SQL is lowercase"
+
+
+def test_thin_models_are_one_macro_call(manifest: dict) -> None:
+    """The list bridges, and the reporting tables of cases per year and item, differ only in names: one macro
+    call each."""
+    bodies = {node["name"]: THIN_MODEL.match(node["raw_code"]) for node in models(manifest).values()}
+    thin = {name: match.group(1) for name, match in bodies.items() if match}
+    assert thin == {
+        **{f"bridge_route_report_{name}": "list_bridge"
+           for name in ("carriers", "recruitment_methods", "means_of_control", "transport_modes")},
+        **{f"cases_by_{name}": "cases_per_year"
+           for name in ("origin_county", "province", "destination_country", "exploitation_type", "carrier",
+                        "recruitment_method", "means_of_control", "transit_point")},
+    }
 
 
 def test_suppression_is_written_once(manifest: dict) -> None:
     for uid, node in models(manifest).items():
         if layer(node) == "reporting":
-            assert "macro.njia.suppress_small_cells" in node["depends_on"]["macros"], uid
-            assert "between 1 and" not in node["raw_code"], uid
+            assert "macro.njia.suppress_small_cells" in macros_used(manifest, node), uid
+            assert "between 1 and" not in model_sql(manifest, node), uid
 
 
 def test_project_settings() -> None:

@@ -30,18 +30,6 @@ YEAR = 2025
 
 # ------------------------------------------------------------------------------------------- fixture data
 
-DDL = {
-    "cases_by_origin_county": "county_code text, county_name text, former_province text",
-    "cases_by_province": "former_province text",
-    "cases_by_destination_country": "country_code text, country_name text",
-    "cases_by_route": "origin_code text, transit_codes text, destination_code text, route_label text",
-    "cases_by_exploitation_type": "exploitation_type text, label_en text, label_sw text",
-    "cases_by_carrier": "carrier_code text, carrier_name text",
-    "cases_by_recruitment_method": "recruitment_method text, label_en text, label_sw text",
-    "cases_by_means_of_control": "means_of_control text, label_en text, label_sw text",
-    "cases_by_transit_point": "transit_code text, transit_name text",
-}
-
 W = None  # a withheld cell
 
 COUNTIES = {  # code: (name, province, 2025, 2024)
@@ -100,7 +88,7 @@ CONTROL = {"withholds_documents": 201, "false_promises": 177, "takes_earnings": 
 def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tuple]]:
     """Rows of every reporting table for `year` and the year before (as dbt would publish them)."""
     prev = year - 1
-    rows: dict[str, list[tuple]] = {name: [] for name in [*DDL, "coverage"]}
+    rows: dict[str, list[tuple]] = {t.name: [] for t in TABLES}
 
     def cell(v: int | None) -> tuple[int | None, bool]:
         return v, v is None
@@ -133,12 +121,12 @@ def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tu
 
 
 def create_reporting(settings, rows: dict[str, list[tuple]], schema: str = "reporting") -> None:
+    """The reporting tables with the columns and types of dbt's models (njia.reporting_tables)."""
     with warehouse.connect(settings) as conn:
-        for name, cols in DDL.items():
-            conn.execute(f"create table {schema}.{name} (report_year integer not null, {cols},"
-                         " cases integer, suppressed boolean not null)")
-        conn.execute(f"create table {schema}.coverage (report_year integer not null, organisations integer,"
-                     " submissions integer, route_records integer, cases_total integer, periods integer)")
+        for t in TABLES:
+            columns = ", ".join(f"{c} {data_type}" + (" not null" if c == "suppressed" else "")
+                                for c, data_type in zip(t.columns, t.data_types, strict=True))
+            conn.execute(f"create table {schema}.{t.name} (report_year integer not null, {columns})")
         for name, data in rows.items():
             if data:
                 marks = ", ".join(["%s"] * len(data[0]))

@@ -11,7 +11,7 @@ import pytest
 from repo_paths import REPO_ROOT as PROJECT_ROOT
 from test_report import YEAR, create_reporting, reporting_rows
 
-from njia import warehouse
+from njia import reporting_tables, warehouse
 
 QUESTIONS = sorted((PROJECT_ROOT / "bi" / "questions").glob("*.sql"))
 OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
@@ -74,3 +74,10 @@ def test_public_role_cannot_read_marts(settings):
         conn.execute("set role njia_public")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from marts.fct_route_reports")
+
+
+def test_withheld_cells_question_covers_every_table_with_cells():
+    """Metabase needs static SQL, so 12_withheld_cells names the tables: every reporting table with cells."""
+    text = (PROJECT_ROOT / "bi" / "questions" / "12_withheld_cells.sql").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bfrom\s+reporting\.(\w+)", text))
+    assert named == {t.name for t in reporting_tables.load() if "suppressed" in t.columns}

@@ -707,3 +707,16 @@ def test_failing_test_keeps_previous_marts_and_reporting(built: Built) -> None:
             conn.execute("delete from raw.route_reports where submission_id = 11")
             conn.execute("delete from ops.submission_periods where submission_id = 11")
             conn.execute("delete from ops.submissions where submission_id = 11")
+
+
+def test_published_k_is_data_carried_over_once_from_a_comment(settings: Settings) -> None:
+    """The published k is a row of ops.publications (migration 041); a warehouse published before that
+    migration had k only in the reporting tables' comments, which the migration carries over once."""
+    assert transform.published_min_cell(settings) is None
+    with warehouse.connect(settings) as conn:
+        conn.execute("drop table ops.publications")
+        conn.execute("delete from ops.schema_migrations where version = '041_publications'")
+        conn.execute("create table reporting.coverage (report_year integer)")
+        conn.execute("comment on table reporting.coverage is 'What the figures rest on. Suppressed with k = 7.'")
+    assert warehouse.migrate(settings) == ["041_publications"]
+    assert transform.published_min_cell(settings) == 7

@@ -1,5 +1,6 @@
--- Top routes of a year (origin → transit points → destination). Additive: routes add up to the total,
--- except withheld cells. Routes under k are published only as one "other routes" line per origin
+-- Top routes of a year (origin → transit points → destination). Whether it adds up to the total: the
+-- table's description (put it in the card's).
+-- Routes under k are published only as one "other routes" line per origin
 -- (destination_code 'other'), which is not a route and is left out here. Variable {{year}}: Number,
 -- required (e.g. 2025).
 select

@@ -1,4 +1,5 @@
--- Cases by former province of origin. Additive. Variable {{year}}: Number, optional (all years if empty).
+-- Cases by former province of origin. Whether it adds up to the total: the table's description (put it in the card's).
+-- Variable {{year}}: Number, optional (all years if empty).
 -- Visualisation: bar chart of cases by former_province (withheld provinces have no bar; see cases_shown).
 select
     report_year,

@@ -1,4 +1,5 @@
--- Cases by county of origin, with the former province for grouping. Additive.
+-- Cases by county of origin, with the former province for grouping.
+-- Whether it adds up to the total: the table's description (put it in the card's).
 -- Variable {{year}}: Number, optional. Visualisation: row chart of cases by county_name, series former_province.
 select
     report_year,

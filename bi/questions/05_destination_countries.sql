@@ -1,4 +1,5 @@
--- Where people were taken: cases by destination country (KE = trafficking inside Kenya). Additive.
+-- Where people were taken: cases by destination country (KE = trafficking inside Kenya).
+-- Whether it adds up to the total: the table's description (put it in the card's).
 -- Variable {{year}}: Number, optional. Visualisation: row chart, or a map on country_code (ISO alpha-2).
 select
     report_year,

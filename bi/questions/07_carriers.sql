@@ -1,5 +1,5 @@
--- Cases on routes involving each airline. NOT ADDITIVE: a route counts once for each airline it lists, so
--- these figures do not add up to the total. Put that sentence in the card's description.
+-- Cases on routes involving each airline. Whether it adds up to the total: the table's description (put it
+-- in the card's).
 -- Variable {{year}}: Number, optional.
 select
     report_year,

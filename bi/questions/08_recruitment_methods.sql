@@ -1,4 +1,4 @@
--- Cases by recruitment method. NOT ADDITIVE: a route counts once for each method it lists.
+-- Cases by recruitment method. Whether it adds up to the total: the table's description (put it in the card's).
 -- Variable {{year}}: Number, optional.
 select
     report_year,

@@ -1,4 +1,4 @@
--- Cases by means of control. NOT ADDITIVE: a route counts once for each means it lists.
+-- Cases by means of control. Whether it adds up to the total: the table's description (put it in the card's).
 -- Variable {{year}}: Number, optional.
 select
     report_year,

@@ -1,5 +1,5 @@
 -- Cases on routes through each transit point (airports, border points, counties, countries).
--- NOT ADDITIVE: a route counts once for each transit point it lists. Variable {{year}}: Number, optional.
+-- Whether it adds up to the total: the table's description (put it in the card's). Variable {{year}}: Number, optional.
 select
     report_year,
     transit_code,

@@ -43,19 +43,22 @@ accepted_periods as (
 
 expected as (
 
-    select raw_rows.submission_id, raw_rows.row_number, raw_rows.cases_estimated
+    select
+        raw_rows.submission_id,
+        raw_rows.row_number,
+        raw_rows.cases_estimated
     from raw_rows
     inner join accepted_periods
         on raw_rows.submission_id = accepted_periods.submission_id
-        and raw_rows.reporting_period = accepted_periods.reporting_period
+            and raw_rows.reporting_period = accepted_periods.reporting_period
     where not exists (
-        select 1
-        from accepted_periods as later
-        where later.submitter = accepted_periods.submitter
-            and later.reporting_period = accepted_periods.reporting_period
-            and (later.delivery_seq, later.submission_id)
+            select 1
+            from accepted_periods as later
+            where later.submitter = accepted_periods.submitter
+                and later.reporting_period = accepted_periods.reporting_period
+                and (later.delivery_seq, later.submission_id)
                 > (accepted_periods.delivery_seq, accepted_periods.submission_id)
-    )
+        )
 
 ),
 
@@ -69,7 +72,7 @@ row_differences as (
     from expected
     full outer join route_reports
         on expected.submission_id = route_reports.submission_id
-        and expected.row_number = route_reports.row_number
+            and expected.row_number = route_reports.row_number
     where expected.submission_id is null
         or route_reports.submission_id is null
         or expected.cases_estimated <> route_reports.cases_estimated

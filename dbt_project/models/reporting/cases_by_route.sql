@@ -32,7 +32,7 @@ route_cases as (
         sum(cases_estimated) as cell_cases
 
     from route_reports
-    group by report_year, route_key
+    group by 1, 2
 
 ),
 

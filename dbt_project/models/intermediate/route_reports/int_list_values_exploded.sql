@@ -14,22 +14,30 @@ route_reports as (
 
 lists as (
 
-    select 'transport_modes' as list_name, transport_modes as list_value
+    select
+        'transport_modes' as list_name,
+        transport_modes as list_value
     from route_reports
 
     union
 
-    select 'carriers' as list_name, carriers as list_value
+    select
+        'carriers' as list_name,
+        carriers as list_value
     from route_reports
 
     union
 
-    select 'recruitment_methods' as list_name, recruitment_methods as list_value
+    select
+        'recruitment_methods' as list_name,
+        recruitment_methods as list_value
     from route_reports
 
     union
 
-    select 'means_of_control' as list_name, means_of_control as list_value
+    select
+        'means_of_control' as list_name,
+        means_of_control as list_value
     from route_reports
 
 ),
@@ -43,7 +51,8 @@ exploded as (
         items.item_position
 
     from lists
-    cross join lateral
+    cross join
+        lateral
         unnest(string_to_array(lists.list_value, ';')) with ordinality as items (item_code, item_position)
     where trim(items.item_code) <> ''
 

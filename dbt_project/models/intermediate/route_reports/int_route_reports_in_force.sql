@@ -23,7 +23,7 @@ in_force as (
     from route_reports
     inner join periods_in_force
         on route_reports.submission_id = periods_in_force.submission_id
-        and route_reports.reporting_period = periods_in_force.reporting_period
+            and route_reports.reporting_period = periods_in_force.reporting_period
 
 ),
 
@@ -71,12 +71,7 @@ final as (
         transit_codes,
         destination_location_code,
         exploitation_type_code,
-        -- Carriers imply the transport mode `air` (docs/contract.md §2.3): the loader adds it; added again if missing.
-        case
-            when carriers is not null and not 'air' = any(coalesce(string_to_array(transport_modes, ';'), '{}'))
-                then concat_ws(';', transport_modes, 'air')
-            else transport_modes
-        end as transport_modes,
+        {{ with_carrier_mode('transport_modes', 'carriers') }} as transport_modes,
         carriers,
         recruitment_methods,
         means_of_control,

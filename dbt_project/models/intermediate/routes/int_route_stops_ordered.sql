@@ -32,7 +32,8 @@ transit_stops as (
         cast(stops.transit_position as integer) as stop_position
 
     from routes
-    cross join lateral
+    cross join
+        lateral
         unnest(string_to_array(nullif(routes.transit_codes, ''), ';'))
         with ordinality as stops (location_code, transit_position)
 
