@@ -39,6 +39,7 @@ FILES = {
 # The demo's generator too (what `njia demo` writes first), with the code lists it reads from the seeds.
 PROBE = """
 import json, pathlib, njia, ingest, njia_demo
+import njia.portal.app  # a subpackage: listed in pyproject's packages, or missing from the wheel
 from njia import warehouse
 from njia.paths import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from njia.settings import get_settings
@@ -46,7 +47,7 @@ from njia_demo.generator import generate_inbox
 with warehouse.connect(get_settings()) as conn:
     rows, cases = conn.execute("select count(*), sum(cases_estimated) from marts.fct_route_reports").fetchone()
 demo = generate_inbox(pathlib.Path("demo/inbox"), pathlib.Path("demo/organisations.csv"))
-print(json.dumps({"files": [njia.__file__, ingest.__file__, njia_demo.__file__],
+print(json.dumps({"files": [njia.__file__, ingest.__file__, njia_demo.__file__, njia.portal.app.__file__],
                   "dbt_project": str(DBT_PROJECT_DIR), "expectations": str(EXPECTATIONS_DIR),
                   "rows": rows, "cases": int(cases), "demo_files": sum(f.path.is_file() for f in demo.files)}))
 """
