@@ -334,3 +334,17 @@ def reset_link(email: str) -> None:
         click.echo(accounts.reset_link(settings, email))
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@portal.command()
+@click.argument("email")
+def disable(email: str) -> None:
+    """Stop the account of EMAIL (someone who left): no sign-in, its sessions and links end."""
+    from njia.portal import accounts
+
+    settings = _portal_settings()
+    try:
+        accounts.disable(settings, email)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{accounts.normal_email(email)}: disabled")

@@ -61,6 +61,12 @@ def signed_in(env, org: str, ip: str = "10.0.0.1") -> TestClient:
     return c
 
 
+def signed_in_as(env, email: str, password: str, ip: str) -> TestClient:
+    c = client(env, ip)
+    assert sign_in(c, email, password).status_code == 303
+    return c
+
+
 def upload(c: TestClient, name: str, data: bytes, lang: str | None = None):
     form = c.get("/upload")
     response = c.post("/upload", data={"csrf": csrf_of(form.text)}, files={"file": (name, data)})
@@ -229,6 +235,16 @@ def test_password_links_are_one_time_and_expire(env) -> None:
     assert c.get(f"/password/{token_of(second)}").status_code == 404
     unknown = runner.invoke(main, ["portal", "reset-link", "nobody@example.org"], env=envvars)
     assert unknown.exit_code == 1 and "add-user" in unknown.output
+
+    # Someone who left: the account stops, its open session with it, and no new link can be made for it.
+    leaver = signed_in_as(env, "second.officer@beta.example", PASSWORD + "!", "10.5.0.3")
+    third = runner.invoke(main, ["portal", "reset-link", "second.officer@beta.example"], env=envvars).stdout.strip()
+    assert runner.invoke(main, ["portal", "disable", "Second.Officer@beta.example"], env=envvars).exit_code == 0
+    assert leaver.get("/files").status_code == 303
+    assert c.get(f"/password/{token_of(third)}").status_code == 404
+    assert sign_in(client(env, "10.5.0.4"), "second.officer@beta.example", PASSWORD + "!").status_code == 401
+    again = runner.invoke(main, ["portal", "reset-link", "second.officer@beta.example"], env=envvars)
+    assert again.exit_code == 1 and "disabled" in again.output
 
     # Bulk onboarding: all or none.
     good = Path(settings.home_dir) / "people.csv"

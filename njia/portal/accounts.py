@@ -138,15 +138,32 @@ def reset_link(settings: Settings, email: str) -> str:
     end when the new password is set)."""
     email = normal_email(email)
     with warehouse.connect(settings) as conn:
-        found = conn.execute("select user_id, organisation_code from ops.portal_users where email = %s",
+        found = conn.execute("select user_id, organisation_code, active from ops.portal_users where email = %s",
                              (email,)).fetchone()
         if found is None:
             raise AccountError(f"no portal account for {email}; create one with `njia portal add-user ORG {email}`")
+        if not found[2]:
+            raise AccountError(f"the account of {email} is disabled")
         conn.execute("update ops.portal_tokens set used_at = now() where user_id = %s and used_at is null",
                      (found[0],))
         link = _new_link(conn, settings, found[0])
         audit(conn, "reset_link", True, email=email, organisation=found[1])
     return link
+
+
+def disable(settings: Settings, email: str) -> None:
+    """Stop an account (a person who left the organisation): no sign-in, no link, sessions ended. The row
+    stays, so the audit and the uploads still name who did what; `reset-link` does not bring it back."""
+    email = normal_email(email)
+    with warehouse.connect(settings) as conn:
+        found = conn.execute("update ops.portal_users set active = false where email = %s"
+                             " returning user_id, organisation_code", (email,)).fetchone()
+        if found is None:
+            raise AccountError(f"no portal account for {email}")
+        conn.execute("delete from ops.portal_sessions where user_id = %s", (found[0],))
+        conn.execute("update ops.portal_tokens set used_at = now() where user_id = %s and used_at is null",
+                     (found[0],))
+        audit(conn, "account_disabled", True, email=email, organisation=found[1])
 
 
 def _new_link(conn: psycopg.Connection, settings: Settings, user_id: int) -> str:
