@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 import time
@@ -125,9 +126,10 @@ def test_ingest_schedule_is_configurable(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_ingest_task_shape(bag) -> None:
     dag = bag.dags["njia_ingest"]
-    assert set(dag.task_ids) == {"discover", "process_file", "publish", "fail_if_a_file_failed"}
+    assert set(dag.task_ids) == {"discover", "process_organisation", "publish", "fail_if_a_file_failed"}
     assert [a.uri for a in dag.get_task("publish").outlets] == ["njia://raw/route_reports"]
-    assert dag.get_task("process_file").max_active_tis_per_dagrun == 1  # delivery order is kept
+    # Organisations run at the same time; one task keeps an organisation's files in delivery order.
+    assert dag.get_task("process_organisation").max_active_tis_per_dagrun is None
 
 
 # --- end to end with dag.test() -------------------------------------------------------------------------
@@ -157,6 +159,8 @@ def worker_env(settings: Settings, airflow_db: str, monkeypatch: pytest.MonkeyPa
         (inbox / name).write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     for name, text in REJECTED.items():
         (inbox / name).write_text(text, encoding="utf-8")
+    for i, name in enumerate([*FILES, *REJECTED]):  # delivery order: the order listed
+        os.utime(inbox / name, (1_700_000_000 + 60 * i,) * 2)
     settings.organisations_path.write_text(
         "organisation_code,organisation_name,organisation_type,county_code,active\n"
         "ALPHA,Alpha Fictional Trust,ngo,047,true\nBETA,Beta Imaginary Group,cbo,042,true\n",
@@ -203,13 +207,17 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     assert run.state == "success", states
     assert states == {
         ("discover", -1): "success",
-        ("process_file", 0): "success",
-        ("process_file", 1): "success",
-        ("process_file", 2): "success",
+        ("process_organisation", 0): "success",
+        ("process_organisation", 1): "success",
         ("publish", -1): "success",
         ("fail_if_a_file_failed", -1): "skipped",
     }
+    # One task per organisation, labelled with its folder; BETA's two files in its one task, in delivery order.
+    assert sorted(ti.rendered_map_index for ti in run.get_task_instances() if ti.map_index >= 0) == ["ALPHA", "BETA"]
     with warehouse.connect(worker_env) as conn:
+        assert [name for name, in conn.execute(
+            "select file_name from ops.submissions where organisation_code = 'BETA' order by submission_id")] \
+            == ["beta_2024.csv", "beta_notes.csv"]
         ledger = dict(conn.execute(
             "select file_name, coalesce(reason, status) from ops.submissions").fetchall())
         assert ledger == {"alpha_2024_q1.csv": "accepted", "beta_2024.csv": "accepted",
