@@ -70,6 +70,7 @@ lint: $(STAMP) ## ruff, and sqlfluff on the dbt project (.sqlfluff)
 # Airflow for a laptop: SQLite metadata DB under NJIA_HOME, this folder's DAGs, 4 worker slots.
 airflow: $(STAMP) ## Airflow standalone on http://localhost:8080 (admin password printed below)
 	@mkdir -p $(AIRFLOW_HOME_DIR)
+	@echo "Airflow UI and REST API (/api/v2): http://localhost:8080 (user admin)"
 	@echo "Airflow home: $(AIRFLOW_HOME_DIR); admin password: $(AIRFLOW_HOME_DIR)/simple_auth_manager_passwords.json.generated"
 	PATH=$(CURDIR)/$(BIN):$$PATH \
 	NJIA_HOME=$(NJIA_HOME_ABS) \

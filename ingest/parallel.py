@@ -15,7 +15,8 @@ from ingest.outcomes import FileOutcome
 from njia.settings import Settings
 
 Progress = Callable[[int, int, FileOutcome | None], None]
-Process = Callable[..., FileOutcome | None]  # `pipeline.process`
+ProcessOrganisation = Callable[..., list[FileOutcome | None]]  # `pipeline.process_organisation`
+
 
 def by_organisation(files: list[str]) -> dict[str, list[tuple[int, str]]]:
     """Each organisation folder's files with their discovery positions, in delivery order."""
@@ -41,10 +42,11 @@ class _Failure:
 
 def ingest_in_parallel(
     settings: Settings, files: list[str], by_organisation: dict[str, list[tuple[int, str]]],
-    orgs: dict[str, registry.Organisation], workers: int, progress: Progress | None, process: Process,
+    orgs: dict[str, registry.Organisation], workers: int, progress: Progress | None,
+    process_organisation: ProcessOrganisation,
 ) -> list[FileOutcome | None]:
-    """`process` for every file, an organisation's files in one worker process, in delivery order, one
-    after another (a correction never lands before the file it corrects); organisations in parallel.
+    """Every file: an organisation's files in one worker process, through `process_organisation` (in delivery
+    order, one after another: a correction never lands before the file it corrects); organisations in parallel.
 
     Workers are started by multiprocessing's fork server ("forkserver", never a fork of this process), so
     nothing of this process (database connections, the GX context) is inherited. The fork server imports
@@ -81,7 +83,7 @@ def ingest_in_parallel(
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
                                  initargs=(stop_at, alive_r, logging.getLogger().level)) as pool:
             # Organisations in the order of their first file, so the run follows discovery order where it can.
-            pending = {pool.submit(_ingest_organisation, process, settings, group, orgs) for group in by_organisation.values()}
+            pending = {pool.submit(_ingest_organisation, process_organisation, settings, group, orgs) for group in by_organisation.values()}
             try:
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -136,8 +138,8 @@ def _worker_start(stop_at, alive, log_level: int) -> None:  # multiprocessing ob
     threading.Thread(target=watch, name="njia-parent-watch", daemon=True).start()
 
 
-def _ingest_organisation(process: Process, settings: Settings, group: list[tuple[int, str]],
-                         orgs: dict[str, registry.Organisation]
+def _ingest_organisation(process_organisation: ProcessOrganisation, settings: Settings,
+                         group: list[tuple[int, str]], orgs: dict[str, registry.Organisation]
                          ) -> tuple[list[tuple[int, FileOutcome | None]], _Failure | None]:
     """In a worker: one organisation's files, in delivery order. Returns each processed file's outcome by
     discovery position, and the failure of the file that raised (the files after it are not started)."""
@@ -145,18 +147,18 @@ def _ingest_organisation(process: Process, settings: Settings, group: list[tuple
     import traceback
 
     outcomes: list[tuple[int, FileOutcome | None]] = []
-    for index, file in group:
-        if index >= _STOP_AT.value:  # an earlier file (in discovery order) raised
-            break
+    try:
+        process_organisation(settings, [file for _, file in group], orgs,
+                             may_start=lambda i: group[i][0] < _STOP_AT.value,  # else an earlier file raised
+                             done=lambda i, outcome: outcomes.append((group[i][0], outcome)))
+    except Exception as exc:  # raised again in the parent process
+        index = group[len(outcomes)][0]  # the file after the last one done
+        with _STOP_AT.get_lock():
+            _STOP_AT.value = min(_STOP_AT.value, index)
+        text = "".join(traceback.format_exception(exc))
         try:
-            outcomes.append((index, process(settings, file, orgs=orgs)))
-        except Exception as exc:  # raised again in the parent process
-            with _STOP_AT.get_lock():
-                _STOP_AT.value = min(_STOP_AT.value, index)
-            text = "".join(traceback.format_exception(exc))
-            try:
-                pickle.loads(pickle.dumps(exc))
-            except Exception:  # an exception that cannot cross processes is described instead
-                exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-            return outcomes, _Failure(index, exc, text)
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # an exception that cannot cross processes is described instead
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        return outcomes, _Failure(index, exc, text)
     return outcomes, None

@@ -30,7 +30,8 @@ from njia.cells import mask_contacts
 from njia.runlog import record_run
 from njia.settings import Settings
 
-__all__ = ["FileOutcome", "Problem", "commit", "discover", "ingest", "process", "record_ingest_run"]
+__all__ = ["FileOutcome", "Problem", "commit", "discover", "discover_by_organisation", "ingest", "process",
+           "process_organisation", "record_ingest_run"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,41 @@ def discover(settings: Settings, sources: list[str] | None = None) -> list[str]:
         # Delivery order is fixed here, at first discovery, not by whoever commits first.
         load.register_deliveries(conn, [(f, h, source_mtime(f)) for f, h in new])
     return [f for f, _ in new]
+
+
+def discover_by_organisation(settings: Settings, sources: list[str] | None = None) -> list[list[str]]:
+    """`discover`'s new files, one list per organisation folder, each in delivery order; organisations in
+    the order of their first file. What the DAG `njia_ingest` maps `process_organisation` over."""
+    return [[file for _, file in group] for group in parallel.by_organisation(discover(settings, sources)).values()]
+
+
+def process_organisation(settings: Settings, files: Sequence[str],
+                         orgs: dict[str, registry.Organisation] | None = None, *,
+                         may_start: Callable[[int], bool] | None = None,
+                         done: Callable[[int, FileOutcome | None], None] | None = None) -> list[FileOutcome | None]:
+    """One organisation's files (`files`, in delivery order), one after another, so a correction never lands
+    before the file it corrects: what a worker of the parallel path (`parallel.ingest_in_parallel`) and a
+    mapped task of the DAG `njia_ingest` both run. Returns `process`'s outcome for each file started.
+
+    `may_start(i)` is asked before `files[i]`: False stops here (the parallel path's shared stop position:
+    a file earlier in discovery order raised in another worker). `done(i, outcome)` is called as each file
+    ends. A file that raises (a failure of the environment, see `process`) stops the organisation: the
+    exception propagates and the files after it are left for the next run.
+    """
+    orgs = orgs if orgs is not None else registry.read_registry(settings.organisations_path)
+    outcomes: list[FileOutcome | None] = []
+    for i, file in enumerate(files):
+        if may_start is not None and not may_start(i):
+            break
+        try:
+            outcomes.append(process(settings, file, orgs=orgs))
+        except Exception:
+            log.error("%s: not processed; %d later file(s) of its organisation left for the next try", file,
+                      len(files) - i - 1)
+            raise
+        if done is not None:
+            done(i, outcomes[-1])
+    return outcomes
 
 
 def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisation] | None = None,
@@ -175,7 +211,7 @@ def ingest(settings: Settings, sources: list[str] | None = None,
     by_organisation = parallel.by_organisation(files)
     if workers > 1 and len(by_organisation) > 1:
         found = parallel.ingest_in_parallel(settings, files, by_organisation, orgs,
-                                            min(workers, len(by_organisation)), progress, process)
+                                            min(workers, len(by_organisation)), progress, process_organisation)
     else:
         found = []
         for i, file in enumerate(files, start=1):

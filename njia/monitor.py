@@ -147,7 +147,8 @@ def task_failed(context: Mapping[str, Any]) -> None:
     where = f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}"
     map_index = getattr(ti, "map_index", -1)
     if map_index is not None and map_index >= 0:
-        where += f"[{map_index}]"
+        # The mapped task's label (njia_ingest: the organisation's folder) says more than its position.
+        where += f"[{getattr(ti, 'rendered_map_index', None) or map_index}]"
     detail = f"run {context.get('run_id')}, try {getattr(ti, 'try_number', '?')}: {context.get('exception')}"[:1000]
     log.error("Njia task %s failed: %s", where, detail)
     try:

@@ -254,7 +254,26 @@ def freshness(settings: Settings) -> FreshnessResult:
             )
     result = FreshnessResult(checked_at, found)
     (log.info if result.ok else log.warning)("source freshness: %s", result.summary)
+    _alert_stale(settings, found)
     return result
+
+
+def _alert_stale(settings: Settings, found: tuple[SourceFreshness, ...]) -> None:
+    """People are told when a source is past its warn or error threshold: the check runs after every build
+    and weekly, so the same stale sources (same statuses) are told once per repeat window, and a source
+    going from warn to error is told again."""
+    stale = [s for s in found if s.status in ("warn", "error")]
+    if not stale:
+        return
+    from njia.alerts import Alert, notify
+
+    notify(settings, Alert(
+        "sources_stale",
+        f"{len(stale)} source(s) stale: " + ", ".join(f"{s.source} {s.status}" for s in stale),
+        tuple(f"{s.source}: {describe_age(s.age_seconds)}; warn after {s.warn_after or 'never'}, error after "
+              f"{s.error_after or 'never'}" for s in stale),
+        key="stale:" + ",".join(f"{s.source}={s.status}" for s in stale),
+    ))
 
 
 def _source_freshness(node_result: Any) -> SourceFreshness:

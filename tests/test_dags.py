@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 import time
@@ -125,9 +126,10 @@ def test_ingest_schedule_is_configurable(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_ingest_task_shape(bag) -> None:
     dag = bag.dags["njia_ingest"]
-    assert set(dag.task_ids) == {"discover", "process_file", "publish", "fail_if_a_file_failed"}
+    assert set(dag.task_ids) == {"discover", "process_organisation", "publish", "fail_if_a_file_failed"}
     assert [a.uri for a in dag.get_task("publish").outlets] == ["njia://raw/route_reports"]
-    assert dag.get_task("process_file").max_active_tis_per_dagrun == 1  # delivery order is kept
+    # Organisations run at the same time; one task keeps an organisation's files in delivery order.
+    assert dag.get_task("process_organisation").max_active_tis_per_dagrun is None
 
 
 # --- end to end with dag.test() -------------------------------------------------------------------------
@@ -157,6 +159,8 @@ def worker_env(settings: Settings, airflow_db: str, monkeypatch: pytest.MonkeyPa
         (inbox / name).write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     for name, text in REJECTED.items():
         (inbox / name).write_text(text, encoding="utf-8")
+    for i, name in enumerate([*FILES, *REJECTED]):  # delivery order: the order listed
+        os.utime(inbox / name, (1_700_000_000 + 60 * i,) * 2)
     settings.organisations_path.write_text(
         "organisation_code,organisation_name,organisation_type,county_code,active\n"
         "ALPHA,Alpha Fictional Trust,ngo,047,true\nBETA,Beta Imaginary Group,cbo,042,true\n",
@@ -203,13 +207,17 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     assert run.state == "success", states
     assert states == {
         ("discover", -1): "success",
-        ("process_file", 0): "success",
-        ("process_file", 1): "success",
-        ("process_file", 2): "success",
+        ("process_organisation", 0): "success",
+        ("process_organisation", 1): "success",
         ("publish", -1): "success",
         ("fail_if_a_file_failed", -1): "skipped",
     }
+    # One task per organisation, labelled with its folder; BETA's two files in its one task, in delivery order.
+    assert sorted(ti.rendered_map_index for ti in run.get_task_instances() if ti.map_index >= 0) == ["ALPHA", "BETA"]
     with warehouse.connect(worker_env) as conn:
+        assert [name for name, in conn.execute(
+            "select file_name from ops.submissions where organisation_code = 'BETA' order by submission_id")] \
+            == ["beta_2024.csv", "beta_notes.csv"]
         ledger = dict(conn.execute(
             "select file_name, coalesce(reason, status) from ops.submissions").fetchall())
         assert ledger == {"alpha_2024_q1.csv": "accepted", "beta_2024.csv": "accepted",
@@ -262,3 +270,117 @@ def test_submission_monitor_run(bag, worker_env: Settings) -> None:
             == [(False, f"{quarter}: no submission from ALPHA, BETA")]
         assert conn.execute("select source, status, max_loaded_at from ops.source_freshness order by source")\
             .fetchall() == [("raw.organisations", "error", None), ("raw.route_reports", "error", None)]  # nothing loaded
+
+
+# --- reruns change nothing --------------------------------------------------------------------------------
+
+# The ledger and the registry without their timestamps (when a row was written, or the registry last read,
+# says nothing about what they hold), raw and every published table whole. Ids are kept: a rerun that deleted
+# and inserted again would show in them.
+WITHOUT_TIMESTAMPS = ("ops.submissions", "ops.submission_periods", "ops.quarantine", "raw.organisations")
+
+
+def _checksums(settings: Settings) -> dict[str, tuple[int, str]]:
+    """(rows, md5 of the ordered rows) of the ledger, raw and every table of the published marts and reporting."""
+    with warehouse.connect(settings) as conn:
+        tables = [f"{s}.{t}" for s, t in conn.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('raw', 'marts', 'reporting') order by 1, 2")]
+        assert {"raw.route_reports", "marts.fct_route_reports"} <= set(tables)
+        assert any(t.startswith("reporting.") for t in tables)
+        sums = {}
+        for table in dict.fromkeys([*WITHOUT_TIMESTAMPS, *tables]):
+            schema, name = table.split(".")
+            columns = ", ".join(c for c, in conn.execute(
+                "select quote_ident(column_name) from information_schema.columns where table_schema = %s"
+                " and table_name = %s and (%s not in (select unnest(%s::text[])) or data_type not like 'timestamp%%')"
+                " order by ordinal_position", (schema, name, table, list(WITHOUT_TIMESTAMPS))))
+            sums[table] = conn.execute(
+                f"select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), ''))"
+                f" from (select {columns} from {table}) r").fetchone()
+    return sums
+
+
+def _pack_content(folder: Path) -> dict[str, object]:
+    """A report pack's files, without the time it was generated (the only thing a rewrite changes): CSVs as
+    bytes, the HTML with its "generated" time masked, the workbook's cells sheet by sheet."""
+    import re
+
+    from openpyxl import load_workbook
+
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+    content: dict[str, object] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.suffix == ".csv":
+            content[name] = path.read_bytes()
+        elif path.suffix == ".html":
+            content[name] = stamp.sub("<generated>", path.read_text(encoding="utf-8"))
+        elif path.suffix == ".xlsx":
+            book = load_workbook(path)
+            content[name] = {ws.title: [[stamp.sub("<generated>", v) if isinstance(v, str) else v for v in row]
+                                        for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+        elif path.is_file():
+            content[name] = path.read_bytes()
+    return content
+
+
+def _rerun_task(bag, dag_id: str, task_id: str, run_id: str, map_index: int = -1) -> tuple[str, str | None]:
+    """Run one task instance of an existing run again, with the inputs its upstream tasks gave it in that run
+    (what clearing that one task in the UI does), as `airflow tasks test` does; its state and label after."""
+    from argparse import Namespace
+
+    from airflow.cli.commands.task_command import task_test
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.settings import Session
+
+    task_test(Namespace(dag_id=dag_id, task_id=task_id, logical_date_or_run_id=run_id, map_index=map_index,
+                        env_vars=None, task_params=None, post_mortem=False, bundle_name=None), dag=bag.dags[dag_id])
+    with Session() as session:
+        ti = session.query(TaskInstance).filter_by(dag_id=dag_id, task_id=task_id, run_id=run_id,
+                                                   map_index=map_index).one()
+        print(f"\nrerun {dag_id}.{task_id}[{map_index}]: {ti.state} {ti.rendered_map_index}")
+        return ti.state, ti.rendered_map_index
+
+
+def test_reruns_change_nothing(bag, worker_env: Settings) -> None:
+    """Rerunning any task of `njia_ingest` or `njia_transform` with the inputs it first had (as clearing it
+    does), or a whole run, leaves the ledger, raw and the published marts and reporting as they were
+    (docs/interfaces.md §7); a second `njia_yearly_report` for a past year writes the same pack."""
+    from datetime import UTC, datetime
+
+    def run(dag_id: str, when: datetime) -> tuple[str, dict[tuple[str, int], str]]:
+        """`dag.test` of the run at `when`: the first call creates it, a later one clears it and runs it again."""
+        dag_run = bag.dags[dag_id].test(run_after=when, logical_date=when)
+        states = {(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()}
+        print(f"\n{dag_id}: {dag_run.state} {states}")
+        return dag_run.run_id, states
+
+    ingest_run, states = run("njia_ingest", datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
+    assert states[("publish", -1)] == "success" and states[("process_organisation", 1)] == "success"
+    transform_run, states = run("njia_transform", datetime(2026, 3, 2, 6, 5, tzinfo=UTC))
+    assert set(states.values()) == {"success"}
+    first = _checksums(worker_env)
+    assert first["raw.route_reports"][0] == 3 and first["ops.submissions"][0] == 3
+
+    # publish first (it still has the organisations' first outcomes), discover last (it finds nothing new).
+    # The organisations' tasks get their first files again (their label is their folder): all already in the ledger.
+    for task_id, map_index, label in [("publish", -1, None), ("process_organisation", 0, "ALPHA"),
+                                      ("process_organisation", 1, "BETA"), ("discover", -1, None),
+                                      ("build", -1, None), ("source_freshness", -1, None)]:
+        dag_id, run_id = ("njia_transform", transform_run) if task_id in ("build", "source_freshness") \
+            else ("njia_ingest", ingest_run)
+        assert _rerun_task(bag, dag_id, task_id, run_id, map_index) == ("success", label)
+        assert _checksums(worker_env) == first, f"rerunning {dag_id}.{task_id}[{map_index}] changed the warehouse"
+    for dag_id, when in [("njia_ingest", datetime(2026, 3, 2, 6, 0, tzinfo=UTC)),
+                         ("njia_transform", datetime(2026, 3, 2, 6, 5, tzinfo=UTC))]:
+        _, states = run(dag_id, when)
+        assert "failed" not in states.values(), states
+        assert _checksums(worker_env) == first, f"rerunning the whole {dag_id} run changed the warehouse"
+    assert states == {("build", -1): "success", ("source_freshness", -1): "success"}
+
+    packs = []
+    for _ in range(2):
+        assert bag.dags["njia_yearly_report"].test(run_conf={"year": 2024}).state == "success"
+        packs.append(_pack_content(worker_env.outbox_dir / "2024"))
+    assert packs[0] == packs[1] and "njia-report-2024.xlsx" in packs[0] and "csv/cases_by_route.csv" in packs[0]

@@ -156,3 +156,27 @@ def test_worker_error_propagates(server_home: Path, tmp_path: Path) -> None:
     # Folders are discovered in name order, so GAMMA's files come last.
     before = {f"/{p}" for p, _ in files if not p.startswith("GAMMA/")}
     assert set(results[1][1]) == set(results[2][1]) == before
+
+
+def test_an_organisation_stops_at_the_file_that_raises(server_home: Path, tmp_path: Path) -> None:
+    """`pipeline.process_organisation`, what a worker here and a mapped task of `njia_ingest` run: a failure
+    of the environment on one file (the warehouse refusing its ledger row) propagates; the organisation's
+    files before it are processed, the ones after it are not started (left for the next try)."""
+    write_registry(tmp_path / "organisations.csv", ORGS)
+    settings = new_settings(server_home, tmp_path)
+    _deliver(settings, _inbox_files(), time.time() - 10_000)
+    alpha = [f for f in pipeline.discover(settings) if "/ALPHA/" in f]
+    assert [f.rsplit("/", 1)[1] for f in alpha] == ["2020-q1.csv", "2020-q2.csv", "2020-q1 corrected.csv"]
+    with psycopg.connect(warehouse.url(settings)) as conn:
+        conn.execute(
+            "create function refuse_q2() returns trigger language plpgsql as $$ begin"
+            " if new.file_name = '2020-q2.csv' then raise exception 'no room for 2020-q2'"
+            " using errcode = 'insufficient_privilege'; end if; return new; end $$;"
+            " create trigger refuse_q2 before insert on ops.submissions for each row execute function refuse_q2()")
+    done: list[tuple[int, str]] = []
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="no room for 2020-q2"):
+        pipeline.process_organisation(settings, alpha, done=lambda i, o: done.append((i, o.status)))
+    assert done == [(0, "accepted")]
+    assert query(settings, "select file_name from ops.submissions") == [("2020-q1.csv",)]
+    # A stop asked for from outside (an earlier file raised in another worker) starts nothing more.
+    assert pipeline.process_organisation(settings, alpha[1:], may_start=lambda i: False) == []

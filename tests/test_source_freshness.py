@@ -29,7 +29,8 @@ def _loaded(settings: Settings, *, organisations_days_ago: int, routes_days_ago:
             return
         submission = conn.execute(
             "insert into ops.submissions (organisation_code, file_path, file_name, sha256, size_bytes, status,"
-            " rows_read, rows_loaded) values ('ALPHA', 'ALPHA/a.csv', 'a.csv', repeat('a', 64), 1, 'accepted', 1, 1)"
+            " rows_read, rows_loaded) values ('ALPHA', 'ALPHA/a.csv', 'a.csv',"
+            " encode(sha256(random()::text::bytea), 'hex'), 1, 'accepted', 1, 1)"  # other bytes at every call
             " returning submission_id").fetchone()[0]
         conn.execute(
             "insert into raw.route_reports (submission_id, row_number, organisation_code, reporting_period,"
@@ -57,6 +58,33 @@ def test_stale_sources_warn_and_error_as_declared(settings: Settings) -> None:
 
     rows = status.summary(settings)["source_freshness"]
     assert [(r["source"], r["status"]) for r in rows] == [("raw.organisations", "warn"), ("raw.route_reports", "error")]
+
+
+def _alerts(settings: Settings) -> list[tuple]:
+    with warehouse.connect(settings) as conn:
+        return conn.execute("select kind, subject, detail from ops.alerts order by alert_id").fetchall()
+
+
+def test_stale_sources_alert_once_per_window(settings: Settings) -> None:
+    """A stale source is told (ops.alerts records every alert, sent or not); the same finding again, within
+    NJIA_ALERT_REPEAT_HOURS, is not; a source getting staler (warn → error) is; fresh sources say nothing."""
+    _loaded(settings, organisations_days_ago=0, routes_days_ago=50)
+    transform.freshness(settings)
+    transform.freshness(settings)  # the transform DAG checks after every build
+    assert _alerts(settings) == [(
+        "sources_stale", "1 source(s) stale: raw.route_reports warn",
+        "raw.route_reports: last load 50 days ago; warn after 45 days, error after 120 days")]
+
+    _loaded(settings, organisations_days_ago=50, routes_days_ago=130)
+    transform.freshness(settings)
+    assert _alerts(settings)[1:] == [(
+        "sources_stale", "2 source(s) stale: raw.organisations warn, raw.route_reports error",
+        "raw.organisations: last load 50 days ago; warn after 45 days, error after 120 days\n"
+        "raw.route_reports: last load 130 days ago; warn after 45 days, error after 120 days")]
+
+    _loaded(settings, organisations_days_ago=0, routes_days_ago=1)
+    assert transform.freshness(settings).ok
+    assert len(_alerts(settings)) == 2
 
 
 def test_an_empty_table_is_stale_and_the_latest_check_is_shown(settings: Settings) -> None:
