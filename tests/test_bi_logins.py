@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from test_transform import K, SUBMISSIONS, load
+from test_transform import SUBMISSIONS, K, load
 
 from njia import access, transform, warehouse
 from njia.settings import get_settings
