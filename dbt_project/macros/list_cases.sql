@@ -131,7 +131,7 @@ final as (
         {%- endif %}
         {%- endfor %}
         cast(per_item.cases as integer) as cases,
-        cast(per_item.allocated_cases as numeric(20, 10)) as allocated_cases
+        cast(per_item.allocated_cases as numeric(28, 10)) as allocated_cases
 
     from per_item
     left join codes

@@ -1,5 +1,6 @@
 -- One row per route row in force with everything an analyst charts by, named: no joins needed.
--- Organisation-level like the fact (analysts only); no personal data (the fact holds none).
+-- Organisation-level like the fact (analysts only); no personal data (the fact holds none). Left joins:
+-- the relationships tests on the fact gate publication, and a row must never vanish from the view.
 {{ config(materialized='view') }}
 
 with
@@ -74,15 +75,15 @@ final as (
         route_reports.child_cases
 
     from route_reports
-    inner join organisations
+    left join organisations
         on route_reports.organisation_code = organisations.organisation_code
-    inner join routes
+    left join routes
         on route_reports.route_key = routes.route_key
-    inner join locations as origins
+    left join locations as origins
         on route_reports.origin_location_code = origins.location_code
-    inner join locations as destinations
+    left join locations as destinations
         on route_reports.destination_location_code = destinations.location_code
-    inner join exploitation_types
+    left join exploitation_types
         on route_reports.exploitation_type_code = exploitation_types.exploitation_type_code
 
 )
