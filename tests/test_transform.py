@@ -689,6 +689,16 @@ def test_marts_keys_have_stable_names_and_lead_to_the_dimensions(built: Built) -
     indexes = query(built.settings, "select indexname from pg_indexes where schemaname = 'marts'")
     assert [c["conname"] for c in constraints if "dbt" in c["conname"]] == []
     assert [i["indexname"] for i in indexes if "dbt" in i["indexname"]] == []
+    # Every kind (PostgreSQL 18 names NOT NULL constraints too), in marts and reporting alike.
+    leaked = query(built.settings, "select c.conname from pg_constraint c join pg_namespace n"
+                                   " on n.oid = c.connamespace where n.nspname in ('marts', 'reporting')"
+                                   " and c.conname like '%%dbt%%'")
+    assert leaked == []
+    if query(built.settings, "select current_setting('server_version_num')::int >= 180000"
+                                                " as named")[0]["named"]:
+        names = {r["conname"] for r in query(built.settings, "select conname from pg_constraint where contype = 'n'"
+                                                             " and connamespace = 'reporting'::regnamespace")}
+        assert "coverage_report_year_not_null" in names
     assert all(c["conname"] == f"{c['table_name']}_pkey" for c in constraints if c["contype"] == "p")
     tables = {r["relname"] for r in query(built.settings, "select c.relname from pg_class c join pg_namespace n"
                                                           " on n.oid = c.relnamespace where n.nspname = 'marts'"
