@@ -94,6 +94,11 @@ TEXT: dict[str, dict[str, str]] = {
                        "Hazijumliki kufikia jumla: njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha."),
     "additive": _t("Adds up to the total, except for withheld cells.",
                    "Zinajumlika kufikia jumla, isipokuwa visanduku vilivyozuiliwa."),
+    "kenyan_origin": _t("Adds up to the cases of routes starting in a Kenyan county, except for withheld cells; "
+                        "routes starting abroad are in no county, so this is less than the total.",
+                        "Zinajumlika kufikia visa vya njia zinazoanzia katika kaunti ya Kenya, isipokuwa visanduku "
+                        "vilivyozuiliwa; njia zinazoanzia nje ya nchi hazimo katika kaunti yoyote, kwa hivyo hii ni "
+                        "chini ya jumla."),
     "shown_top": _t("The {n} largest are shown; the full list is in the tables at the end.",
                     "{n} kubwa zaidi zimeonyeshwa; orodha kamili iko katika jedwali mwishoni."),
     "empty": _t("No cases in this table.", "Hakuna visa katika jedwali hili."),
@@ -115,12 +120,14 @@ TEXT: dict[str, dict[str, str]] = {
         "mawili, na visa vingi haviripotiwi kamwe."),
     "counting_h": _t("Counting rules", "Kanuni za kuhesabu"),
     "counting": _t(
-        "By county and former province of origin, destination country, route and type of exploitation, every case "
-        "counts once: these tables add up to the total. By airline, recruitment method, means of control and "
+        "By destination country, route and type of exploitation, every case counts once: these tables add up to "
+        "the total. By county and former province of origin, every case that started in a Kenyan county counts "
+        "once: these add up to the cases of Kenyan origin, not to the total. By airline, recruitment method, means of control and "
         "transit point, a route counts once for each item it lists (\u201ccases on routes involving X\u201d): "
         "these tables do not add up to the total.",
-        "Kwa kaunti na mkoa wa zamani wa asili, nchi ya mwisho, njia na aina ya unyonyaji, kila kisa huhesabiwa "
-        "mara moja: jedwali hizi zinajumlika kufikia jumla. Kwa shirika la ndege, njia ya kuajiri, njia ya "
+        "Kwa nchi ya mwisho, njia na aina ya unyonyaji, kila kisa huhesabiwa mara moja: jedwali hizi zinajumlika "
+        "kufikia jumla. Kwa kaunti na mkoa wa zamani wa asili, kila kisa kilichoanzia katika kaunti ya Kenya "
+        "huhesabiwa mara moja: zinajumlika kufikia visa vya asili ya Kenya, si jumla. Kwa shirika la ndege, njia ya kuajiri, njia ya "
         "kulazimisha na kituo cha kupitia, njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha "
         "(\u201cvisa kwenye njia zinazohusisha X\u201d): jedwali hizi hazijumliki kufikia jumla."),
     "suppression_h": _t("Small numbers are withheld", "Idadi ndogo zimezuiliwa"),
@@ -535,7 +542,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         chart = charts.bar_chart(name, bars, langs, title=table.title, width=width, label_width=label_width,
                                  prev_year=prev_year) if bars else None
         return {"name": name, "title": tr(table.title), "chart": chart, "more": more, "additive": table.additive,
-                "withheld": listed}
+                "kenyan_origin": table.adds_up_to == "kenyan_origin_cases", "withheld": listed}
 
     flows, routes_withheld, routes_more = _flows(data)
     flow_svg = charts.flow_chart("cases_by_route", flows, langs, title=TABLE_BY_NAME["cases_by_route"].title) \

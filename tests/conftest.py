@@ -75,6 +75,26 @@ def _fast_lane_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(transform, "_run_dbt", lambda *a, **k: refuse("runs dbt"))
 
 
+# A PostgreSQL server reached over TCP as a real deployment would (NJIA_WAREHOUSE_URL): a superuser URL.
+EXTERNAL_ADMIN = os.environ.get("NJIA_TEST_EXTERNAL_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def external_database() -> Iterator[str]:
+    """URL of a fresh database on the external server, dropped afterwards; skips when none is reachable."""
+    try:
+        with psycopg.connect(EXTERNAL_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            name = f"njia_ext_{uuid.uuid4().hex[:8]}"
+            conn.execute(f'create database "{name}"')
+    except psycopg.Error as exc:
+        pytest.skip(f"no external PostgreSQL reachable at {EXTERNAL_ADMIN} ({exc.__class__.__name__}); "
+                    "set NJIA_TEST_EXTERNAL_URL to a superuser URL to run this test")
+    url = EXTERNAL_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with psycopg.connect(EXTERNAL_ADMIN, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
 @pytest.fixture(scope="session")
 def server_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """NJIA_HOME of the session's embedded server; stopped at the end of the session."""

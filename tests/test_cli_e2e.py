@@ -9,14 +9,11 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 
 NJIA = str(Path(sys.executable).with_name("njia"))
-EXTERNAL_ADMIN = os.environ.get("NJIA_TEST_EXTERNAL_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 pytestmark = pytest.mark.slow  # the `njia` command in a subprocess, with its own warehouse
 
@@ -120,21 +117,6 @@ def test_embedded_warehouse_with_only_home_and_registry(tmp_path: Path) -> None:
         from njia.settings import get_settings
 
         warehouse.stop_embedded(get_settings(home=tmp_path / "home"))
-
-
-@pytest.fixture
-def external_database() -> str:
-    try:
-        with psycopg.connect(EXTERNAL_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            name = f"njia_ext_{uuid.uuid4().hex[:8]}"
-            conn.execute(f'create database "{name}"')
-    except psycopg.Error as exc:
-        pytest.skip(f"no external PostgreSQL reachable at {EXTERNAL_ADMIN} ({exc.__class__.__name__}); "
-                    "set NJIA_TEST_EXTERNAL_URL to a superuser URL to run this test")
-    url = EXTERNAL_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with psycopg.connect(EXTERNAL_ADMIN, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def test_external_server_through_warehouse_url(tmp_path: Path, external_database: str) -> None:

@@ -3,10 +3,15 @@ server stack are there, wired to each other, configured only through `.env`, wit
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -122,8 +127,11 @@ def test_portal_serves_the_inbox_the_dags_read(services: dict) -> None:
 def test_metabase_reads_the_warehouse_as_the_public_user(services: dict) -> None:
     assert _env(services["metabase"])["MB_DB_HOST"] == "metabase-db"  # its settings are not in the warehouse
     script = _text(services["metabase-setup"]["command"])
-    assert '\\"user\\":\\"njia_public_user\\"' in script and '\\"host\\":\\"warehouse\\"' in script
+    assert '"user":"njia_public_user"' in script and '"host":"warehouse"' in script
     assert "NJIA_PUBLIC_PASSWORD" in _env(services["metabase-setup"])
+    # Metabase encrypts the connection details it stores (the warehouse password) only with this key.
+    assert _env(services["metabase"])["MB_ENCRYPTION_SECRET_KEY"] == (
+        "${MB_ENCRYPTION_SECRET_KEY:?set MB_ENCRYPTION_SECRET_KEY in .env}")
     assert set(services["metabase-setup"]["depends_on"]) == {"metabase", "njia-init"}  # the password is set
 
 
@@ -132,6 +140,63 @@ def test_setup_script_is_valid_shell(services: dict) -> None:
     script = _text(services["metabase-setup"]["command"]).replace("$$", "$")  # compose's escaping undone
     done = subprocess.run(["sh", "-n", "-c", script], check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+class _FakeMetabase(BaseHTTPRequestHandler):
+    """The four calls of metabase-setup, answered as Metabase does on a first run; the bodies are kept."""
+
+    bodies: ClassVar[dict[str, bytes]] = {}
+
+    def _answer(self, payload: object) -> None:
+        data = json.dumps(payload, separators=(",", ":")).encode()  # compact, as Metabase answers
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path == "/api/session/properties":
+            self._answer({"has-user-setup": False, "setup-token": "0b5f9d3e-setup-token"})
+        else:
+            self._answer({"data": []})
+
+    def do_POST(self) -> None:
+        self.bodies[self.path] = self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer({"id": "5e55-session" if self.path == "/api/setup" else 1})
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(shutil.which("sh") is None or shutil.which("curl") is None, reason="no sh or curl here")
+@pytest.mark.parametrize("password", ['pl"ain\\pass \\"},"ssl":true,"x":"', "a'b $(id) `id` \\n%s%%"])
+def test_setup_script_sends_any_password_as_json(services: dict, password: str) -> None:
+    """Passwords with quotes, backslashes and shell or printf syntax reach Metabase intact, as JSON strings."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeMetabase)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _FakeMetabase.bodies.clear()
+    script = _text(services["metabase-setup"]["command"]).replace("$$", "$").replace(
+        "http://metabase:3000", f"http://127.0.0.1:{server.server_address[1]}")
+    env = {"PATH": os.environ["PATH"], "MB_ADMIN_EMAIL": 'admin"@example.org', "MB_ADMIN_PASSWORD": password,
+           "NJIA_PUBLIC_PASSWORD": password[::-1]}
+    try:
+        done = subprocess.run(["sh", "-c", script], env=env, check=False, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        setup = json.loads(_FakeMetabase.bodies["/api/setup"])
+        assert setup["token"] == "0b5f9d3e-setup-token"
+        assert setup["user"]["email"] == 'admin"@example.org' and setup["user"]["password"] == password
+        database = json.loads(_FakeMetabase.bodies["/api/database"])
+        assert database["details"]["password"] == password[::-1]
+        assert database["details"]["user"] == "njia_public_user" and database["details"]["ssl"] is False
+        assert set(database["details"]) == {"host", "port", "dbname", "user", "password", "ssl",
+                                            "schema-filters-type", "schema-filters-patterns"}
+        # A control character cannot be carried safely: refused, saying where to look.
+        refused = subprocess.run(["sh", "-c", script], env={**env, "MB_ADMIN_PASSWORD": "line\nbreak"},
+                                 check=False, capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0 and "control character" in refused.stderr
+    finally:
+        server.shutdown()
 
 
 def test_images_are_pinned(services: dict) -> None:

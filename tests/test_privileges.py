@@ -58,6 +58,9 @@ def sweep(conn: psycopg.Connection) -> list[str]:
                 problems.append(f"{role} may create in schema {schema}")
             if schema != "public" and usage != (schema in readable):
                 problems.append(f"{role} {'has' if usage else 'lacks'} usage on schema {schema}")
+        for priv in ("CREATE", "TEMP"):  # TEMP is PUBLIC's by default: migration 070 takes it back
+            if conn.execute("select has_database_privilege(%s, current_database(), %s)", (role, priv)).fetchone()[0]:
+                problems.append(f"{role} has {priv} on the database")
         attrs = conn.execute("select rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication"
                              " from pg_roles where rolname = %s", (role,)).fetchone()
         if any(attrs):

@@ -47,6 +47,8 @@ def test_question_runs_as_the_public_role(settings, question: Path):
             names = [d.name for d in cur.description]
             rows = cur.fetchall()
             assert rows, (question.name, year)
+            # bi/README.md §5: a question listing cells shows them as `cases_shown` ("withheld" when empty)
+            assert "cases_shown" in names or not {"cases", "cases_total"} & set(names), question.name
             if "cases_shown" in names:
                 i = names.index("cases" if "cases" in names else "cases_total")
                 j = names.index("cases_shown")

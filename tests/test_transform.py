@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -480,14 +481,17 @@ def test_list_bridges_are_distinct_items_with_weights(built: Built, bridge: str,
     assert {(a["route_report_key"], a[code_column], a["list_position"]) for a in actual} == expected
     sizes = {r["route_report_key"]: len(r[field_name]) for r in built.expected.rows}
     for a in actual:
-        assert abs(float(a["allocation_weight"]) - 1 / sizes[a["route_report_key"]]) < 1e-10
+        assert abs(float(a["allocation_weight"]) - 1 / sizes[a["route_report_key"]]) < 1e-9
+    # Each row's weights add up to exactly 1: 1/n to 10 places, the last item taking the remainder.
+    sums = query(built.settings, f"select route_report_key, sum(allocation_weight) as w from marts.{bridge} group by 1")
+    assert sums and all(s["w"] == 1 for s in sums)
     # Non-additive: over the bridge, a row counts once per item, so the plain sum exceeds the fact's total
     # wherever rows list several items; the weighted sum gives each row's cases back.
     weighted = query(built.settings, f"""
         select f.route_report_key, f.cases_estimated, sum(f.cases_estimated * b.allocation_weight) as shared
         from marts.fct_route_reports f join marts.{bridge} b using (route_report_key)
         group by 1, 2""")
-    assert all(abs(float(w["shared"]) - w["cases_estimated"]) < 1e-6 for w in weighted)
+    assert all(w["shared"] == w["cases_estimated"] for w in weighted)
 
 
 def test_carriers_imply_air(built: Built) -> None:
@@ -513,7 +517,7 @@ def test_dimensions(built: Built) -> None:
         "ORG_D": ("ORG_D", False, None),
         "ORG_E": ("Eneo Made-up Centre", True, None),
     }
-    periods = {r["reporting_period"]: (r["period_granularity"], r["report_year"], r["quarter_of_year"],
+    periods = {r["reporting_period"]: (r["period_grain"], r["report_year"], r["quarter_of_year"],
                                        r["month_of_year"]) for r in query(s, "select * from marts.dim_period")}
     assert periods == {"2023": ("year", 2023, None, None), "2023-Q1": ("quarter", 2023, 1, None),
                        "2023-Q2": ("quarter", 2023, 2, None), "2024": ("year", 2024, None, None),
@@ -572,6 +576,154 @@ def test_suppression_cases_are_exercised(built: Built) -> None:
             assert cases is None or cases >= K, (table, row)
 
 
+# The analyst views (marts.route_reports_wide and the list views) against the marts' rows and the
+# reporting tables: each additive table, regrouped from the wide view, and each list view give the same
+# cells as the independent computation without suppression (k = 1), and the published cells where published.
+WIDE_GROUPINGS = {
+    "cases_by_origin_county": (["origin_county_code"], "origin_type = 'county'"),
+    "cases_by_province": (["origin_former_province"], "origin_type = 'county'"),
+    "cases_by_destination_country": (["destination_country_code"], "true"),
+    "cases_by_route": (["origin_code", "transit_codes", "destination_code"], "true"),
+    "cases_by_exploitation_type": (["exploitation_type"], "true"),
+}
+LIST_VIEWS = {  # view: (reporting table, the fields of the expected rows listing the items)
+    "carrier_cases": ("cases_by_carrier", lambda r: r["carriers"]),
+    "recruitment_method_cases": ("cases_by_recruitment_method", lambda r: r["recruitment_methods"]),
+    "means_of_control_cases": ("cases_by_means_of_control", lambda r: r["means_of_control"]),
+    "transit_point_cases": ("cases_by_transit_point", lambda r: items(r["transit"])),
+}
+
+
+def test_wide_view_is_the_fact_with_names(built: Built) -> None:
+    s = built.settings
+    wide = {r["route_report_key"]: r for r in query(s, "select * from marts.route_reports_wide")}
+    fact = {r["route_report_key"]: r for r in query(s, "select * from marts.fct_route_reports")}
+    assert wide.keys() == fact.keys()
+    for key, f in fact.items():
+        w = wide[key]
+        assert (w["report_year"], w["reporting_period"], w["period_start"], w["period_end"], w["origin_code"],
+                w["destination_code"], w["exploitation_type"], w["cases"], w["female_cases"], w["male_cases"],
+                w["child_cases"]) == (
+            f["report_year"], f["reporting_period"], f["period_start"], f["period_end"], f["origin_location_code"],
+            f["destination_location_code"], f["exploitation_type_code"], f["cases_estimated"], f["female_cases"],
+            f["male_cases"], f["child_cases"])
+        assert w["year_start"] == date(f["report_year"], 1, 1)
+        assert w["period_grain"] == f["period_grain"] == {4: "year", 7: "quarter" if "Q" in f["reporting_period"]
+                                                          else "month"}[len(f["reporting_period"])]
+    kisii = next(w for w in wide.values() if w["origin_code"] == "county:045")
+    assert (kisii["origin_name"], kisii["origin_country_code"], kisii["origin_former_province"],
+            kisii["destination_name"], kisii["destination_country_name"], kisii["destination_county_code"]) == (
+        "Kisii County", "KE", "Nyanza", "United Arab Emirates", "United Arab Emirates", None)
+    assert kisii["route_label"].startswith("Kisii County → ")
+    labels = {c["code"]: (c["label_en"], c["label_sw"]) for c in seed("exploitation_types")}
+    assert all((w["exploitation_type_label_en"], w["exploitation_type_label_sw"]) == labels[w["exploitation_type"]]
+               for w in wide.values())
+    assert {w["organisation_name"] for w in wide.values()} >= {"Amani Fictional Trust", "ORG_D"}
+
+
+@pytest.mark.parametrize("table", sorted(WIDE_GROUPINGS))
+def test_wide_view_reproduces_the_reporting_tables(built: Built, table: str) -> None:
+    keys, where = WIDE_GROUPINGS[table]
+    cells = {(r["report_year"], *(r[k] for k in keys)): r["cases"] for r in query(built.settings, f"""
+        select report_year, {", ".join(keys)}, cast(sum(cases) as integer) as cases
+        from marts.route_reports_wide where {where} group by report_year, {", ".join(keys)}""")}
+    unsuppressed = {c[:1 + len(keys)]: c[-2] for c in reporting_tables(built.expected.rows, 1)[table]}
+    assert cells == unsuppressed
+    published = [r for r in query(built.settings, f"select * from reporting.{table}")
+                 if not r["suppressed"] and r.get("destination_code") != "other"]
+    assert published
+    for r in published:
+        assert cells[(r["report_year"], *(r[k] for k in (
+            ["county_code"] if table == "cases_by_origin_county" else ["former_province"]
+            if table == "cases_by_province" else ["country_code"] if table == "cases_by_destination_country"
+            else keys)))] == r["cases"], (table, r)
+    if table in ("cases_by_origin_county", "cases_by_province"):  # Kenyan origins only, not the year's total
+        fact = query(built.settings, "select report_year, sum(cases_estimated) as cases,"
+                                     " sum(cases_estimated) filter (where origin_location_code like 'county:%%')"
+                                     " as kenyan from marts.fct_route_reports group by 1")
+        assert fact and any(f["cases"] > f["kenyan"] for f in fact)
+        for f in fact:
+            assert sum(c for (y, *_), c in cells.items() if y == f["report_year"]) == f["kenyan"]
+
+
+@pytest.mark.parametrize("view", sorted(LIST_VIEWS))
+def test_list_views_reproduce_the_reporting_tables(built: Built, view: str) -> None:
+    table, listed = LIST_VIEWS[view]
+    rows = query(built.settings, f"select * from marts.{view}")
+    columns = list(rows[0])
+    assert columns[:2] == ["report_year", "year_start"] and columns[-2:] == ["cases", "allocated_cases"]
+    code = columns[2]
+    unsuppressed = {c[:-1] for c in reporting_tables(built.expected.rows, 1)[table]}
+    assert {(r["report_year"], *(r[c] for c in columns[2:-1])) for r in rows if r[code] != "(none)"} == unsuppressed
+    by_item = {(r["report_year"], r[code]): r for r in rows}
+    published = [r for r in query(built.settings, f"select * from reporting.{table}") if not r["suppressed"]]
+    assert published
+    for r in published:
+        assert by_item[(r["report_year"], r[code])]["cases"] == r["cases"], (view, r)
+    # Allocated cases: 1/n to 10 places, the last item the remainder; exact, and adding up to the fact per year.
+    allocated: dict[tuple, Decimal] = defaultdict(Decimal)
+    for r in built.expected.rows:
+        found = listed(r)
+        share = round(Decimal(1) / len(found), 10) if found else Decimal(1)
+        for i, item in enumerate(found or ["(none)"], start=1):
+            weight = share if i < len(found) else 1 - (len(found) - 1) * share if found else Decimal(1)
+            allocated[(r["report_year"], item)] += r["cases_estimated"] * weight
+    assert {k: r["allocated_cases"] for k, r in by_item.items()} == allocated
+    assert all(r["cases"] == r["allocated_cases"] for r in rows if r[code] == "(none)")
+    for year in {r["report_year"] for r in built.expected.rows}:
+        assert sum(r["allocated_cases"] for r in rows if r["report_year"] == year) == sum(
+            r["cases_estimated"] for r in built.expected.rows if r["report_year"] == year)
+
+
+def test_marts_keys_have_stable_names_and_lead_to_the_dimensions(built: Built) -> None:
+    """Primary and foreign keys as BI tools read them (Metabase suggests joins from foreign keys), named after
+    the published tables: dbt builds each table under a temporary name, which must not leak into them."""
+    constraints = query(built.settings, """
+        select t.relname as table_name, c.conname, c.contype,
+               (select string_agg(a.attname, ',') from pg_attribute a
+                where a.attrelid = c.conrelid and a.attnum = any(c.conkey)) as columns,
+               r.relname as referenced
+        from pg_constraint c join pg_class t on t.oid = c.conrelid
+        join pg_namespace n on n.oid = t.relnamespace left join pg_class r on r.oid = c.confrelid
+        where n.nspname = 'marts' and c.contype in ('p', 'f')""")
+    indexes = query(built.settings, "select indexname from pg_indexes where schemaname = 'marts'")
+    assert [c["conname"] for c in constraints if "dbt" in c["conname"]] == []
+    assert [i["indexname"] for i in indexes if "dbt" in i["indexname"]] == []
+    # Every kind (PostgreSQL 18 names NOT NULL constraints too), in marts and reporting alike.
+    leaked = query(built.settings, "select c.conname from pg_constraint c join pg_namespace n"
+                                   " on n.oid = c.connamespace where n.nspname in ('marts', 'reporting')"
+                                   " and c.conname like '%%dbt%%'")
+    assert leaked == []
+    if query(built.settings, "select current_setting('server_version_num')::int >= 180000"
+                                                " as named")[0]["named"]:
+        names = {r["conname"] for r in query(built.settings, "select conname from pg_constraint where contype = 'n'"
+                                                             " and connamespace = 'reporting'::regnamespace")}
+        assert "coverage_report_year_not_null" in names
+    assert all(c["conname"] == f"{c['table_name']}_pkey" for c in constraints if c["contype"] == "p")
+    tables = {r["relname"] for r in query(built.settings, "select c.relname from pg_class c join pg_namespace n"
+                                                          " on n.oid = c.relnamespace where n.nspname = 'marts'"
+                                                          " and c.relkind = 'r'")}
+    assert {c["table_name"] for c in constraints if c["contype"] == "p"} == tables
+    foreign = {(c["table_name"], c["columns"], c["referenced"]) for c in constraints if c["contype"] == "f"}
+    lists = [("carriers", "carrier"), ("recruitment_methods", "recruitment_method"),
+             ("means_of_control", "means_of_control"), ("transport_modes", "transport_mode")]
+    assert foreign == {
+        ("fct_route_reports", "organisation_code", "dim_organisation"),
+        ("fct_route_reports", "reporting_period", "dim_period"),
+        ("fct_route_reports", "route_key", "dim_route"),
+        ("fct_route_reports", "origin_location_code", "dim_location"),
+        ("fct_route_reports", "destination_location_code", "dim_location"),
+        ("fct_route_reports", "exploitation_type_code", "dim_exploitation_type"),
+        ("dim_route", "origin_location_code", "dim_location"),
+        ("dim_route", "destination_location_code", "dim_location"),
+        ("dim_organisation", "county_location_code", "dim_location"),
+        ("bridge_route_transit_points", "route_key", "dim_route"),
+        ("bridge_route_transit_points", "location_code", "dim_location"),
+        *((f"bridge_route_report_{name}", "route_report_key", "fct_route_reports") for name, _ in lists),
+        *((f"bridge_route_report_{name}", f"{item}_code", f"dim_{item}") for name, item in lists),
+    }
+
+
 def test_reporting_has_no_organisation_figures(built: Built) -> None:
     columns = query(built.settings, "select table_name, column_name from information_schema.columns"
                                     " where table_schema = 'reporting'")
@@ -620,7 +772,7 @@ def test_grants_follow_interfaces(built: Built) -> None:
     assert by_schema["staging"] == {(False, False, True)}
     assert by_schema["intermediate"] == {(False, False, True)}
     assert by_schema["snapshots"] == {(False, False, True)}
-    assert len([r for r in rows if r["schema"] == "marts"]) == 15
+    assert len([r for r in rows if r["schema"] == "marts"]) == 20
 
 
 def test_descriptions_reach_postgres_comments(built: Built) -> None:
@@ -628,19 +780,23 @@ def test_descriptions_reach_postgres_comments(built: Built) -> None:
         select n.nspname, c.relname, a.attname
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-        where n.nspname in ('marts', 'reporting') and c.relkind = 'r'
+        where n.nspname in ('marts', 'reporting') and c.relkind in ('r', 'v')
           and coalesce(col_description(c.oid, a.attnum), '') = ''""")
     assert missing == []
     tables = query(built.settings, """
         select c.relname, obj_description(c.oid, 'pg_class') as comment
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ('marts', 'reporting') and c.relkind = 'r'""")
+        where n.nspname in ('marts', 'reporting') and c.relkind in ('r', 'v')""")
     assert all(t["comment"] for t in tables)
+    assert {"route_reports_wide", "carrier_cases", "transit_point_cases"} <= {t["relname"] for t in tables}
     comments = {t["relname"]: t["comment"] for t in tables}
     for name in ("bridge_route_report_carriers", "bridge_route_transit_points", "cases_by_carrier",
                  "cases_by_transit_point", "cases_by_recruitment_method", "cases_by_means_of_control"):
         assert "Non-additive" in comments[name], name
     assert "Suppressed with k = 11." in comments["coverage"]
+    for name in ("cases_by_origin_county", "cases_by_province"):
+        assert "only the route rows whose origin is a Kenyan county" in comments[name], name
+    assert "Non-additive" in comments["carrier_cases"] and "allocated" in comments["carrier_cases"]
 
 
 def test_every_column_of_every_model_is_documented(built: Built) -> None:
@@ -651,7 +807,7 @@ def test_every_column_of_every_model_is_documented(built: Built) -> None:
                                    " where table_schema in ('staging', 'intermediate', 'marts', 'reporting')"):
         actual[r["table_name"]].add(r["column_name"])
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
-    assert len(models) == 44
+    assert len(models) == 49
     for node in models:
         documented = {name for name, col in node["columns"].items() if col.get("description", "").strip()}
         assert node["description"].strip(), node["name"]

@@ -6,7 +6,7 @@
                route_report_<item>_key and the item's code <item>_code.
 
     Non-additive: a row lists several items and each carries the row's full cases; allocation_weight
-    (1 / items of the row) shares them out.
+    (exact_share: 1/n, the last item taking the rounding remainder) shares them out, adding up to exactly 1.
 -#}
 {% macro list_bridge(list_name, item) %}
 with
@@ -31,7 +31,7 @@ final as (
         route_reports.route_report_key,
         list_items.item_code as {{ item }}_code,
         list_items.list_position,
-        cast(1.0 / list_items.list_item_count as numeric(12, 10)) as allocation_weight
+        {{ exact_share('list_items.list_position', 'list_items.list_item_count') }} as allocation_weight
 
     from route_reports
     inner join list_items

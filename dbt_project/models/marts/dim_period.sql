@@ -22,12 +22,7 @@ final as (
 
     select
         reporting_period,
-        case
-            when reporting_period ~ '^[0-9]{4}$' then 'year'
-            when reporting_period ~ '^[0-9]{4}-Q[1-4]$' then 'quarter'
-            when reporting_period ~ '^[0-9]{4}-[0-9]{2}$' then 'month'
-            else 'other'
-        end as period_granularity,
+        {{ period_grain('reporting_period') }} as period_grain,
         period_start,
         period_end,
         cast(extract(year from period_start) as integer) as report_year,
