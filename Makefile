@@ -56,15 +56,15 @@ portal: $(STAMP) ## the organisations' portal on http://localhost:8000 (embedded
 	NJIA_PORTAL_SECRET=$${NJIA_PORTAL_SECRET:-$$(cat $(NJIA_HOME_ABS)/portal-secret)} \
 	$(BIN)/njia portal serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) ## lint, then the test suite (real embedded PostgreSQL, dbt, GX and Airflow)
-	$(BIN)/ruff check .
+test: lint ## lint, then the test suite (real embedded PostgreSQL, dbt, GX and Airflow)
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP) ## the inner loop: only the tests that need no PostgreSQL, dbt or Airflow (seconds)
 	$(BIN)/pytest -q -m "not slow"
 
-lint: $(STAMP) ## ruff, and sqlfluff on the dbt project (.sqlfluff)
+lint: $(STAMP) ## ruff (rules and formatting) and sqlfluff on the dbt project (.sqlfluff)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/
 
 # Airflow for a laptop: SQLite metadata DB under NJIA_HOME, this folder's DAGs, 4 worker slots.

@@ -30,10 +30,47 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 1, 1)
-WEIRD = ["", " ", "KE", "ke", "Kenya", "047", "47", "Nairobi County", "?", "1,200", "1 200", "12.0", "1.000", "-3",
-         "abc", "NBO;DOH", "KQ, QR", "2024-13", "2024 Q5", "q2 2025", "2009", "2031-01", "\u0663", "\uff11\uff12",
-         "None", "air;air", ";;", "other", "Mombasa", "UG", "Uganda", "0", "100001", "99999", "+254 712 345678",
-         "=cmd()", "someone@example.org", "C\u00f4te d\u2019Ivoire", "  Kisumu  "]
+WEIRD = [
+    "",
+    " ",
+    "KE",
+    "ke",
+    "Kenya",
+    "047",
+    "47",
+    "Nairobi County",
+    "?",
+    "1,200",
+    "1 200",
+    "12.0",
+    "1.000",
+    "-3",
+    "abc",
+    "NBO;DOH",
+    "KQ, QR",
+    "2024-13",
+    "2024 Q5",
+    "q2 2025",
+    "2009",
+    "2031-01",
+    "\u0663",
+    "\uff11\uff12",
+    "None",
+    "air;air",
+    ";;",
+    "other",
+    "Mombasa",
+    "UG",
+    "Uganda",
+    "0",
+    "100001",
+    "99999",
+    "+254 712 345678",
+    "=cmd()",
+    "someone@example.org",
+    "C\u00f4te d\u2019Ivoire",
+    "  Kisumu  ",
+]
 
 
 def write_files(folder: Path, rows: int, seed: int) -> list[Path]:
@@ -41,9 +78,14 @@ def write_files(folder: Path, rows: int, seed: int) -> list[Path]:
 
     rng = random.Random(seed)
     style = replace(demo.MESSY_STYLE, period_spelling=demo.PERIOD_SPELLINGS["month"][-1])
-    generated = demo.iter_rows(random.Random(seed), rows, organisation_code="ORG",
-                               periods=demo.periods_of("month", [2024, 2025], TODAY), style=style,
-                               invalid_share=0.05)
+    generated = demo.iter_rows(
+        random.Random(seed),
+        rows,
+        organisation_code="ORG",
+        periods=demo.periods_of("month", [2024, 2025], TODAY),
+        style=style,
+        invalid_share=0.05,
+    )
     header = style.header()
     body = [["" if c is None else str(c) for c in r.cells] for r in generated]
 
@@ -73,10 +115,16 @@ def write_files(folder: Path, rows: int, seed: int) -> list[Path]:
     return [
         write("clean.csv", header, body),
         write("mutated.csv", header, mutated),
-        write("organisation.csv", [*header, "organisation", "notes"],
-              [[*r, rng.choice(["ORG", "org", "", " ORG "]), "x" * rng.randrange(0, 60)] for r in body[:3000]]),
-        write("organisation_mismatch.csv", [*header, "organisation"],
-              [[*r, rng.choice(["ORG", "", "OTHER", "+254712345678"])] for r in body[:3000]]),
+        write(
+            "organisation.csv",
+            [*header, "organisation", "notes"],
+            [[*r, rng.choice(["ORG", "org", "", " ORG "]), "x" * rng.randrange(0, 60)] for r in body[:3000]],
+        ),
+        write(
+            "organisation_mismatch.csv",
+            [*header, "organisation"],
+            [[*r, rng.choice(["ORG", "", "OTHER", "+254712345678"])] for r in body[:3000]],
+        ),
         write("duplicates.csv", header, body[:2000] + body[:2000] + body[1000:3000]),
         write("optional_missing.csv", optional, [[r[i] for i in keep] for r in body[:5000]]),
         write("several_chunks.csv", header, (body * (many // max(len(body), 1) + 1))[:many]),
@@ -89,8 +137,9 @@ def child(files: list[Path], out: Path) -> None:
     from ingest import pipeline, registry
     from njia.settings import get_settings
 
-    settings = get_settings(home=out.parent / "home", warehouse_url="postgresql://unused@127.0.0.1:1/none",
-                            max_file_bytes=1 << 40)
+    settings = get_settings(
+        home=out.parent / "home", warehouse_url="postgresql://unused@127.0.0.1:1/none", max_file_bytes=1 << 40
+    )
     orgs = {"ORG": registry.Organisation("ORG", "Organisation (fictional)", "ngo", "047", True)}
     results = {"_ingest": ingest.__file__}
     for path in files:
@@ -98,7 +147,9 @@ def child(files: list[Path], out: Path) -> None:
         spool = out.with_suffix(".spool.csv")
         kept = pipeline.analyse(settings, path, outcome, orgs, spool, TODAY)
         results[path.name] = {
-            "bytes_kept": kept, **outcome.as_json(), "detail": outcome.detail,
+            "bytes_kept": kept,
+            **outcome.as_json(),
+            "detail": outcome.detail,
             "problem_values": [p.value for p in outcome.problems],
             "periods": [[p.code, str(p.start), str(p.end)] for p in outcome.periods],
             "spool_sha256": hashlib.sha256(spool.read_bytes()).hexdigest() if spool.exists() else None,
@@ -124,16 +175,21 @@ def main(argv: list[str] | None = None) -> int:
         (tmp / "files").mkdir()
         (tmp / "old").mkdir()
         files = write_files(tmp / "files", args.rows, args.seed)
-        archive = subprocess.run(["git", "archive", args.against, "ingest", "njia", "expectations", "dbt_project"],
-                                 cwd=ROOT, capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", args.against, "ingest", "njia", "expectations", "dbt_project"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp / "old")], input=archive, check=True)
         outputs = {}
         for label, path in (("old", str(tmp / "old")), ("new", str(ROOT))):
             env = {**os.environ, "PYTHONPATH": path, "GX_ANALYTICS_ENABLED": "false"}
             env = {k: v for k, v in env.items() if not k.startswith("NJIA_")}
             out = tmp / f"{label}.json"
-            subprocess.run([sys.executable, __file__, "--child", str(out), *map(str, files)], env=env, check=True,
-                           cwd=tmp)
+            subprocess.run(
+                [sys.executable, __file__, "--child", str(out), *map(str, files)], env=env, check=True, cwd=tmp
+            )
             outputs[label] = json.loads(out.read_text(encoding="utf-8"))
         old, new = outputs["old"], outputs["new"]
         print(f"{args.against}: {old.pop('_ingest')}\nworking tree: {new.pop('_ingest')}")
@@ -142,8 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             a, b = old[name], new.get(name)
             differing = sorted(k for k in a if b is None or a[k] != b.get(k))
             same &= not differing
-            print(f"  {name:<28} {a['status']:<22} {a['rows_read']:>6} read {a['rows_loaded']:>6} loaded "
-                  f"{len(a['problems']):>6} problems  " + ("identical" if not differing else f"DIFFERS: {differing}"))
+            print(
+                f"  {name:<28} {a['status']:<22} {a['rows_read']:>6} read {a['rows_loaded']:>6} loaded "
+                f"{len(a['problems']):>6} problems  " + ("identical" if not differing else f"DIFFERS: {differing}")
+            )
     print("identical" if same else "DIFFERENT")
     return 0 if same else 1
 

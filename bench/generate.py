@@ -32,8 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--years", type=int, nargs="+", default=[2024, 2025], help="reporting years")
     parser.add_argument("--granularity", choices=("month", "quarter", "year"), default="month")
-    parser.add_argument("--style", choices=("plain", "messy"), default="messy",
-                        help="plain: canonical codes; messy: every spelling the contract accepts")
+    parser.add_argument(
+        "--style",
+        choices=("plain", "messy"),
+        default="messy",
+        help="plain: canonical codes; messy: every spelling the contract accepts",
+    )
     parser.add_argument("--lang", choices=("en", "sw"), default="en", help="header language")
     parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     parser.add_argument("--encoding", default="utf-8", help="CSV encoding (utf-8, utf-8-sig, utf-16, cp1252)")
@@ -43,22 +47,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows < 1 or args.files < 1:
         parser.error("--rows and --files must be at least 1")
 
-    style = replace(demo.MESSY_STYLE if args.style == "messy" else demo.Style(), lang=args.lang,
-                    period_spelling=demo.PERIOD_SPELLINGS[args.granularity][-1 if args.style == "messy" else 0])
-    fmt = demo.FileFormat(kind=args.format, encoding=args.encoding,
-                          delimiter="\t" if args.delimiter in ("tab", "\\t") else args.delimiter)
+    style = replace(
+        demo.MESSY_STYLE if args.style == "messy" else demo.Style(),
+        lang=args.lang,
+        period_spelling=demo.PERIOD_SPELLINGS[args.granularity][-1 if args.style == "messy" else 0],
+    )
+    fmt = demo.FileFormat(
+        kind=args.format, encoding=args.encoding, delimiter="\t" if args.delimiter in ("tab", "\\t") else args.delimiter
+    )
     periods = demo.periods_of(args.granularity, args.years)
     inbox = args.out / "inbox"
-    orgs = [demo.Organisation(f"BENCH{i:04d}", f"Benchmark Organisation {i} (fictional)", "ngo", "047")
-            for i in range(1, args.files + 1)]
+    orgs = [
+        demo.Organisation(f"BENCH{i:04d}", f"Benchmark Organisation {i} (fictional)", "ngo", "047")
+        for i in range(1, args.files + 1)
+    ]
     demo.write_registry(args.out / "organisations.csv", orgs)
 
     started = time.perf_counter()
     files = []
     for i, org in enumerate(orgs, 1):
         rng = random.Random(f"{args.seed}:{org.code}")
-        rows = demo.iter_rows(rng, args.rows, organisation_code=org.code, periods=periods, style=style,
-                              invalid_share=args.invalid_share)
+        rows = demo.iter_rows(
+            rng, args.rows, organisation_code=org.code, periods=periods, style=style, invalid_share=args.invalid_share
+        )
         path = inbox / org.code / f"bench_{i:04d}{fmt.suffix}"
         f = demo.write_submission(path, rows, organisation_code=org.code, style=style, fmt=fmt, keep_rows=False)
         files.append(f.to_json(inbox))
@@ -67,10 +78,13 @@ def main(argv: list[str] | None = None) -> int:
 
     total = args.rows * args.files
     summary = {
-        "rows_per_file": args.rows, "file_count": args.files, "rows_total": total,
+        "rows_per_file": args.rows,
+        "file_count": args.files,
+        "rows_total": total,
         "rows_valid": sum(f["rows_valid"] for f in files),
         "cases_total": sum(f["cases_total"] for f in files),
-        "seconds": round(elapsed, 2), "rows_per_second": round(total / elapsed),
+        "seconds": round(elapsed, 2),
+        "rows_per_second": round(total / elapsed),
         "options": {k: str(v) for k, v in vars(args).items()},
         "files": files,
     }

@@ -90,22 +90,25 @@ def main(argv: list[str] | None = None) -> int:
         args.profile.write_text(profiler.output_text(unicode=False, color=False), encoding="utf-8")
 
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    json.dump({
-        "startup_s": round(startup, 3),
-        "ingest_s": round(elapsed, 3),
-        "validate_s": round(totals["validate"], 3),
-        "validate_calls": counts["validate"],
-        "copy_s": round(totals["copy_rows"], 3),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "workers": settings.ingest_workers,
-        "parallel": bool(in_parallel),
-        "files": len(outcomes),
-        "rows_read": sum(o.rows_read for o in outcomes),
-        "rows_loaded": sum(o.rows_loaded for o in outcomes),
-        "rows_quarantined": sum(o.rows_quarantined for o in outcomes),
-        "statuses": dict(Counter(o.status for o in outcomes)),
-        "reasons": dict(Counter(o.reason for o in outcomes if o.reason)),
-    }, sys.stdout)
+    json.dump(
+        {
+            "startup_s": round(startup, 3),
+            "ingest_s": round(elapsed, 3),
+            "validate_s": round(totals["validate"], 3),
+            "validate_calls": counts["validate"],
+            "copy_s": round(totals["copy_rows"], 3),
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+            "workers": settings.ingest_workers,
+            "parallel": bool(in_parallel),
+            "files": len(outcomes),
+            "rows_read": sum(o.rows_read for o in outcomes),
+            "rows_loaded": sum(o.rows_loaded for o in outcomes),
+            "rows_quarantined": sum(o.rows_quarantined for o in outcomes),
+            "statuses": dict(Counter(o.status for o in outcomes)),
+            "reasons": dict(Counter(o.reason for o in outcomes if o.reason)),
+        },
+        sys.stdout,
+    )
     sys.stdout.write("\n")
     return 0
 

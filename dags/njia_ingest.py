@@ -89,7 +89,9 @@ def njia_ingest() -> None:
     def fail_if_a_file_failed() -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
-        raise AirflowFailException("not every new file was processed: see the failed discover/process_organisation task(s)")
+        raise AirflowFailException(
+            "not every new file was processed: see the failed discover/process_organisation task(s)"
+        )
 
     outcomes = process_organisation.expand(files=discover())
     publish(outcomes)

@@ -39,8 +39,13 @@ def report_year(params: dict[str, Any] | None, run_after: datetime) -> int:
     max_active_runs=1,
     default_args={**DEFAULT_ARGS, "retries": 2, "retry_delay": timedelta(minutes=15)},
     params={
-        "year": Param(None, type=["null", "integer"], minimum=2010, maximum=2100,
-                      description="Year of the pack; empty = the year before the run"),
+        "year": Param(
+            None,
+            type=["null", "integer"],
+            minimum=2010,
+            maximum=2100,
+            description="Year of the pack; empty = the year before the run",
+        ),
     },
     doc_md=__doc__,
     tags=["njia", "report"],

@@ -34,6 +34,7 @@ from njia.settings import Settings
 
 CHUNK_ROWS = 50_000
 
+
 def _frame(columns: dict[str, list[object]]):  # pandas is imported lazily
     import pandas as pd
 
@@ -91,9 +92,15 @@ def _no_gc() -> Iterator[None]:
         if enabled:
             gc.enable()
 
+
 def _analyse_rows(
-    table_rows: Iterator[tuple[int, list[str]]], hm, outcome: FileOutcome, spool: Path, today: dt.date,
-    table: Table | None = None, max_cell_chars: int = 1_000,
+    table_rows: Iterator[tuple[int, list[str]]],
+    hm,
+    outcome: FileOutcome,
+    spool: Path,
+    today: dt.date,
+    table: Table | None = None,
+    max_cell_chars: int = 1_000,
 ) -> None:
     """Normalise, validate and spool valid rows; collects problems and periods on the outcome.
 
@@ -107,8 +114,11 @@ def _analyse_rows(
     organisation = outcome.organisation.casefold()
     spooled: dict[object, str] = {}
     # CSV rows that do not fit the header are set aside, never mapped by position (prepare.misfits).
-    fit = ((named_width(table.header), table.width, table.delimiter, table.malformed, table.other_widths)
-           if table and table.width else None)
+    fit = (
+        (named_width(table.header), table.width, table.delimiter, table.malformed, table.other_widths)
+        if table and table.width
+        else None
+    )
     with spool.open("w", encoding="utf-8", newline="") as out:
         while True:
             with _no_gc():
@@ -119,8 +129,9 @@ def _analyse_rows(
                     # Personal data in any cell, any column: the file is refused and its bytes not kept.
                     outcome.rows_read = 0
                     outcome.problems.clear()
-                    outcome.reject("pii_columns", f"row {contact[0]}, column {contact[1]}: a phone number or "
-                                   "e-mail address")
+                    outcome.reject(
+                        "pii_columns", f"row {contact[0]}, column {contact[1]}: a phone number or e-mail address"
+                    )
                     return
                 odd = misfits(numbers, rows, hm, *fit) if fit else {}
                 raw = columns_of(rows, hm)
@@ -130,8 +141,14 @@ def _analyse_rows(
             if not numbers:
                 continue
             if mismatch is None:
-                mismatch = next((c for n, c in zip(numbers, raw.get("organisation", ()), strict=False)
-                                 if c and c.casefold() != organisation and n not in odd), None)
+                mismatch = next(
+                    (
+                        c
+                        for n, c in zip(numbers, raw.get("organisation", ()), strict=False)
+                        if c and c.casefold() != organisation and n not in odd
+                    ),
+                    None,
+                )
             columns["row_number"] = numbers
             identities = zip(*(columns[c] for c in IDENTITY_COLUMNS), strict=True)
             if odd:  # a row that does not fit is nobody's first: its values are not what was meant
@@ -141,7 +158,8 @@ def _analyse_rows(
             findings = validate(_frame(columns), today)
             bad: dict[int, list[Problem]] = {
                 number: [Problem(number, column, code, mask_contacts(value)) for column, (code, value) in cells.items()]
-                for number, cells in early.items()}
+                for number, cells in early.items()
+            }
             if findings:
                 position = {number: i for i, number in enumerate(numbers)}
                 for f in findings:
@@ -149,7 +167,8 @@ def _analyse_rows(
                         continue  # the cell was emptied for its earlier problem
                     value = raw[f.column][position[f.row_number]] if f.column in raw else None
                     bad.setdefault(f.row_number, []).append(
-                        Problem(f.row_number, f.column, f.code, mask_contacts(value)))
+                        Problem(f.row_number, f.column, f.code, mask_contacts(value))
+                    )
             _flag_control_characters(raw, numbers, bad)
             if odd or bad:
                 _shape_problems(numbers, raw, columns, hm, odd, bad)
@@ -178,8 +197,14 @@ def _analyse_rows(
         outcome.reject("period_overlap", f"{overlap[0].code} overlaps {overlap[1].code} in this file")
 
 
-def _shape_problems(numbers: list[int], raw: dict[str, list[str]], columns: dict[str, list[object]], hm,
-                    odd: dict[int, tuple[str, str]], bad: dict[int, list[Problem]]) -> None:
+def _shape_problems(
+    numbers: list[int],
+    raw: dict[str, list[str]],
+    columns: dict[str, list[object]],
+    hm,
+    odd: dict[int, tuple[str, str]],
+    bad: dict[int, list[Problem]],
+) -> None:
     """A row that does not fit the header, or repeats it, gets that one problem (its other values are not
     what was meant); a row that is another table's header makes the file unreadable as one table. A header
     row never holds a period, so only rows without one are looked at."""
@@ -196,7 +221,8 @@ def _shape_problems(numbers: list[int], raw: dict[str, list[str]], columns: dict
                 cells = ", ".join(mask_contacts(raw[c][k][:60]) for c in hm.index if raw[c][k].strip())[:300]
                 raise UnreadableFile(
                     f"row {number} is the header of another table ({cells}): send each table as a file of its own",
-                    f"safu {number} ni kichwa cha jedwali jingine ({cells}): tuma kila jedwali kama faili lake")
+                    f"safu {number} ni kichwa cha jedwali jingine ({cells}): tuma kila jedwali kama faili lake",
+                )
         if number in odd:
             code, text = odd[number]
             bad[number] = [Problem(number, None, code, mask_contacts(text))]
@@ -220,7 +246,7 @@ def _problem_order(p: Problem) -> int:
 
 def overlapping(periods: list[Period], existing: list[Period] = ()) -> tuple[Period, Period] | None:
     for i, a in enumerate(periods):
-        for b in [*periods[i + 1:], *existing]:
+        for b in [*periods[i + 1 :], *existing]:
             if a.overlaps(b):
                 return a, b
     return None
@@ -233,8 +259,14 @@ def _too_many_invalid(outcome: FileOutcome, share: float) -> bool:
 _TEMPLATE_SHEETS = ("instructions", "lists")
 
 
-def _personal_data(local: Path, suffix: str, description: str | None = None, skip: Iterable[int] = (),
-                   header_row: int = 1, table: Table | None = None) -> str | None:
+def _personal_data(
+    local: Path,
+    suffix: str,
+    description: str | None = None,
+    skip: Iterable[int] = (),
+    header_row: int = 1,
+    table: Table | None = None,
+) -> str | None:
     """Where personal data shows in the first rows of any sheet (docs/contract.md §2.4), or None. In the table
     `description` names, the cells at `skip` below its header are not looked at. An open CSV `table` gives
     its first rows itself (and gets them back), rather than the file being read a second time."""
@@ -275,7 +307,11 @@ def _keep_unless_personal(outcome: FileOutcome, local: Path, suffix: str, *, rea
 
 
 def analyse(
-    settings: Settings, local: Path, outcome: FileOutcome, orgs: dict[str, registry.Organisation], spool: Path,
+    settings: Settings,
+    local: Path,
+    outcome: FileOutcome,
+    orgs: dict[str, registry.Organisation],
+    spool: Path,
     today: dt.date | None = None,
 ) -> bool:
     """Everything that needs no database. Returns whether the bytes may be kept (False for personal data)."""
@@ -296,8 +332,9 @@ def analyse(
             outcome.ignored_columns = hm.ignored
             known = bool(table.header) and not hm.duplicated and not hm.missing
             # Every sheet's first rows; the contract's columns of the table read are validated instead.
-            if found := _personal_data(local, suffix, table.description, hm.index.values() if known else (),
-                                       table.header_row, table):
+            if found := _personal_data(
+                local, suffix, table.description, hm.index.values() if known else (), table.header_row, table
+            ):
                 outcome.reject("pii_columns", found)
                 return False
             if not table.header:
@@ -307,15 +344,17 @@ def analyse(
             elif not orgs[outcome.organisation].active:
                 outcome.reject("inactive_organisation", f"{outcome.organisation!r} is marked inactive in the registry")
             elif damaged := [i + 1 for i, h in enumerate(table.header) if CONTROL.search(h)]:
-                outcome.reject("unreadable_file", f"the header of column(s) {', '.join(map(str, damaged))} holds "
-                               "an invisible control character: save the file again as CSV UTF-8 or .xlsx")
+                outcome.reject(
+                    "unreadable_file",
+                    f"the header of column(s) {', '.join(map(str, damaged))} holds "
+                    "an invisible control character: save the file again as CSV UTF-8 or .xlsx",
+                )
             elif hm.duplicated:
                 outcome.reject("duplicate_columns", ", ".join(hm.duplicated))
             elif hm.missing:
                 outcome.reject("missing_columns", ", ".join(hm.missing))
             else:
-                _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today(), table,
-                              settings.max_cell_chars)
+                _analyse_rows(table.rows, hm, outcome, spool, today or dt.date.today(), table, settings.max_cell_chars)
                 if outcome.reason == "pii_columns":
                     return False
     except UnreadableFile as exc:
@@ -337,4 +376,3 @@ def analyse(
     elif outcome.rows_quarantined:
         outcome.status = "accepted_with_errors"
     return True
-

@@ -47,7 +47,9 @@ def use_settings(settings: Settings) -> None:
     fsspec.config.conf["sftp"] = {
         "host_key_policy": _known_hosts_policy(settings.sftp_known_hosts.expanduser()),
         **({"key_filename": key, "look_for_keys": False, "allow_agent": False} if key else {}),
-        "timeout": REMOTE_TIMEOUT, "banner_timeout": REMOTE_TIMEOUT, "auth_timeout": REMOTE_TIMEOUT,
+        "timeout": REMOTE_TIMEOUT,
+        "banner_timeout": REMOTE_TIMEOUT,
+        "auth_timeout": REMOTE_TIMEOUT,
     }
 
 
@@ -98,8 +100,13 @@ def reading(file: str, read: Callable[[IO[bytes]], T]) -> T:
             fs, _ = fsspec.core.url_to_fs(file.rsplit("/", 1)[0])
             if not _remote(fs) or attempt == READ_ATTEMPTS:
                 raise
-            log.warning("%s: the connection failed while reading (%s); reading it again (%d of %d)",
-                        file, type(exc).__name__, attempt + 1, READ_ATTEMPTS)
+            log.warning(
+                "%s: the connection failed while reading (%s); reading it again (%d of %d)",
+                file,
+                type(exc).__name__,
+                attempt + 1,
+                READ_ATTEMPTS,
+            )
             type(fs).clear_instance_cache()  # the cached connection is dead: the next open makes a new one
             time.sleep(attempt)
     raise AssertionError("unreachable")
@@ -196,4 +203,3 @@ def _as_time(stamp: object) -> dt.datetime | None:
     if isinstance(stamp, (int, float)) and stamp > 0:
         return dt.datetime.fromtimestamp(stamp, dt.UTC)
     return None
-

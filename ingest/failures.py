@@ -18,8 +18,9 @@ from njia.cells import mask_contacts
 log = logging.getLogger("ingest.pipeline")  # where an operator looks for a file's internal error
 
 # OSError numbers that say the machine, not the file, is at fault.
-_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM, errno.EMFILE,
-                                 errno.ENFILE})
+_ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
+)
 
 
 def environment_failure(exc: BaseException) -> bool:
@@ -46,10 +47,15 @@ def failed(outcome: FileOutcome, exc: Exception, analysed: bool) -> FileOutcome:
     # last lines (the error itself) matter most.
     text = "".join(traceback.format_exception(exc))[-_TRACE_CHARS:]
     trace = "\n".join(mask_contacts(line) or "" for line in text.splitlines())
-    log.error("%s: internal error %s (%s); the file is recorded as rejected:\n%s",
-              outcome.file, error_id, type(exc).__name__, trace)
-    failed = FileOutcome(file=outcome.file, organisation=outcome.organisation, sha256=outcome.sha256,
-                         size_bytes=outcome.size_bytes)
+    log.error(
+        "%s: internal error %s (%s); the file is recorded as rejected:\n%s",
+        outcome.file,
+        error_id,
+        type(exc).__name__,
+        trace,
+    )
+    failed = FileOutcome(
+        file=outcome.file, organisation=outcome.organisation, sha256=outcome.sha256, size_bytes=outcome.size_bytes
+    )
     failed.rows_read = outcome.rows_read if analysed else 0  # what was read, when all of it was
     return failed.reject("internal_error", f"error id {error_id}")
-

@@ -36,7 +36,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "unreadable_file": ("The file could not be read as a table.", "Faili halikuweza kusomwa kama jedwali."),
     "unsupported_file_type": (
-        "Only .csv and .xlsx files are accepted.", "Faili za .csv na .xlsx pekee ndizo zinazokubaliwa."),
+        "Only .csv and .xlsx files are accepted.",
+        "Faili za .csv na .xlsx pekee ndizo zinazokubaliwa.",
+    ),
     "file_too_large": ("The file is larger than the allowed size.", "Faili ni kubwa kuliko kiwango kinachoruhusiwa."),
     "empty_file": ("The file has no data rows.", "Faili halina safu za data."),
     "missing_columns": ("Required columns are missing.", "Safu wima zinazohitajika hazipo."),
@@ -48,7 +50,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ondoa safu wima hizo kisha ulitume tena.",
     ),
     "unknown_organisation": (
-        "This folder's organisation is not in the registry.", "Shirika la folda hii halimo kwenye sajili."),
+        "This folder's organisation is not in the registry.",
+        "Shirika la folda hii halimo kwenye sajili.",
+    ),
     "organisation_mismatch": (
         "The organisation column does not match the folder's organisation.",
         "Safu wima ya shirika hailingani na shirika la folda.",
@@ -75,7 +79,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "too_many_rows": ("The sheet has more rows than allowed.", "Laha ina safu nyingi kuliko inavyoruhusiwa."),
     "too_many_columns": (
-        "The sheet has values in more columns than allowed.", "Laha ina thamani katika safu wima nyingi kuliko inavyoruhusiwa."),
+        "The sheet has values in more columns than allowed.",
+        "Laha ina thamani katika safu wima nyingi kuliko inavyoruhusiwa.",
+    ),
     "too_many_merged_cells": (
         "The sheet has more merged cells than allowed; unmerge them and send it again.",
         "Laha ina seli zilizounganishwa nyingi kuliko inavyoruhusiwa; zitenganishe kisha uitume tena.",
@@ -125,12 +131,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "unknown_carrier": ("An airline is not in the list (use `other`).", "Shirika la ndege halimo kwenye orodha."),
     "unknown_recruitment_method": ("A recruitment method is not in the list.", "Njia ya kuajiri haimo kwenye orodha."),
-    "unknown_means_of_control": (
-        "A means of control is not in the list.", "Njia ya kulazimisha haimo kwenye orodha."),
-    "unknown_exploitation_type": ("The exploitation type is not in the list.", "Aina ya unyonyaji haimo kwenye orodha."),
+    "unknown_means_of_control": ("A means of control is not in the list.", "Njia ya kulazimisha haimo kwenye orodha."),
+    "unknown_exploitation_type": (
+        "The exploitation type is not in the list.",
+        "Aina ya unyonyaji haimo kwenye orodha.",
+    ),
     "unknown_transport_mode": ("A transport mode is not in the list.", "Njia ya usafiri haimo kwenye orodha."),
     "invalid_count": (
-        "The count is not a whole number in the allowed range.", "Idadi si namba kamili ndani ya kiwango."),
+        "The count is not a whole number in the allowed range.",
+        "Idadi si namba kamili ndani ya kiwango.",
+    ),
     "inconsistent_counts": (
         "The counts do not add up: female + male, or children, exceed cases_estimated.",
         "Idadi hazilingani: wanawake + wanaume, au watoto, wanazidi idadi_ya_visa.",
@@ -146,7 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Safu ina visanduku vingi kuliko safu wima za kichwa (au safu nyingine za faili): thamani zilizo kulia kwa kitenganishi cha ziada "
         "zingeingia kwenye safu wima zisizo sahihi, kwa hiyo safu imewekwa kando. Thamani inaonyesha safu kama "
         "ilivyoandikwa, kisha baada ya || visanduku vilivyozidi kichwa. Ondoa kitenganishi cha ziada, au weka "
-        "kisanduku chenye kitenganishi ndani ya alama za nukuu (\").",
+        'kisanduku chenye kitenganishi ndani ya alama za nukuu (").',
     ),
     "missing_cells": (
         "The row has one cell fewer than the header (or the file's other rows): a delimiter is probably missing, and the values after it "
@@ -159,9 +169,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A double quote in this row does not pair up, so cells would run together (or into the next rows); the "
         "row was set aside. The value shows the row as written. A cell that holds the delimiter or a quote must "
         'be in double quotes, with each quote inside it written twice ("").',
-        "Alama ya nukuu (\") katika safu hii haina jozi yake, kwa hiyo visanduku vingeungana (au kuingia safu "
+        'Alama ya nukuu (") katika safu hii haina jozi yake, kwa hiyo visanduku vingeungana (au kuingia safu '
         "zinazofuata); safu imewekwa kando. Thamani inaonyesha safu kama ilivyoandikwa. Kisanduku chenye "
-        'kitenganishi au alama ya nukuu lazima kiwe ndani ya alama za nukuu, na kila nukuu ndani yake iandikwe mara '
+        "kitenganishi au alama ya nukuu lazima kiwe ndani ya alama za nukuu, na kila nukuu ndani yake iandikwe mara "
         'mbili ("").',
     ),
     "repeated_header": (
@@ -172,8 +182,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "control_character": (
         "The cell holds an invisible control character (such as NUL, shown as \\x00); type the value again.",
-        "Kisanduku kina herufi ya udhibiti isiyoonekana (kama NUL, inayoonyeshwa kama \\x00); andika thamani "
-        "upya.",
+        "Kisanduku kina herufi ya udhibiti isiyoonekana (kama NUL, inayoonyeshwa kama \\x00); andika thamani upya.",
     ),
     "ignored_column": ("This column is not part of the contract and was ignored.", "Safu wima hii imepuuzwa."),
 }
@@ -196,20 +205,46 @@ def feedback_rows(outcome: FileOutcome) -> list[dict[str, object]]:
         f"{outcome.rows_quarantined} zimewekwa kando",
     )
     rows: list[dict[str, object]] = [
-        {"item": "status", "code": outcome.status,
-         "message_en": f"{message(outcome.status)} {summary[0]}.", "message_sw": f"{message(outcome.status, 'sw')} {summary[1]}."},
+        {
+            "item": "status",
+            "code": outcome.status,
+            "message_en": f"{message(outcome.status)} {summary[0]}.",
+            "message_sw": f"{message(outcome.status, 'sw')} {summary[1]}.",
+        },
     ]
     if outcome.reason:
         detail = f" ({outcome.detail})" if outcome.detail else ""
         detail_sw = f" ({outcome.detail_sw})" if getattr(outcome, "detail_sw", None) else detail
-        rows.append({"item": "reason", "code": outcome.reason,
-                     "message_en": message(outcome.reason) + detail, "message_sw": message(outcome.reason, "sw") + detail_sw})
+        rows.append(
+            {
+                "item": "reason",
+                "code": outcome.reason,
+                "message_en": message(outcome.reason) + detail,
+                "message_sw": message(outcome.reason, "sw") + detail_sw,
+            }
+        )
     for name in outcome.ignored_columns:
-        rows.append({"item": "ignored_column", "column": name, "code": "ignored_column",
-                     "message_en": message("ignored_column"), "message_sw": message("ignored_column", "sw")})
+        rows.append(
+            {
+                "item": "ignored_column",
+                "column": name,
+                "code": "ignored_column",
+                "message_en": message("ignored_column"),
+                "message_sw": message("ignored_column", "sw"),
+            }
+        )
     for p in outcome.problems:
-        rows.append({"item": "problem", "row": p.row, "column": p.column, "value": p.value, "code": p.code,
-                     "message_en": message(p.code), "message_sw": message(p.code, "sw")})
+        rows.append(
+            {
+                "item": "problem",
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "code": p.code,
+                "message_en": message(p.code),
+                "message_sw": message(p.code, "sw"),
+            }
+        )
     return rows
 
 
@@ -241,8 +276,12 @@ def write(outcome: FileOutcome, folder_url: str) -> list[str]:
     fs, base = fsspec.core.url_to_fs(folder_url.rstrip("/"))
     folder = f"{base}/feedback"
     if fs.exists(folder) and not fs.isdir(folder):
-        log.warning("%s is a file, not a folder: feedback written to %s/%s instead; rename that file",
-                    folder, base, FALLBACK_FOLDER)
+        log.warning(
+            "%s is a file, not a folder: feedback written to %s/%s instead; rename that file",
+            folder,
+            base,
+            FALLBACK_FOLDER,
+        )
         folder = f"{base}/{FALLBACK_FOLDER}"
     fs.makedirs(folder, exist_ok=True)
     stem = f"{_short(outcome.file_name)}.{outcome.sha256[:8]}.feedback"

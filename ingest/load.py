@@ -146,4 +146,3 @@ def insert_problems(conn: psycopg.Connection, submission_id: int, problems: Iter
     ) as copy:
         for p in problems:
             copy.write_row((submission_id, p.row, text(p.column), text(p.value), p.code, p.message))
-

@@ -87,7 +87,6 @@ class FileOutcome:
         }
 
 
-
 def run_summary(statuses: Iterable[str]) -> str:
     """The detail of an ingest run's line in ops.runs, as `njia status` shows it: `3 file(s) accepted=2,
     rejected=1`. One function, so the CLI's run and the DAG's read the same."""

@@ -30,7 +30,7 @@ class WorkerTraceback(Exception):
     """The traceback of an exception raised in a worker process (its __cause__ when it is raised here)."""
 
     def __str__(self) -> str:
-        return f"\n\"\"\"\n{self.args[0]}\"\"\""
+        return f'\n"""\n{self.args[0]}"""'
 
 
 @dataclass
@@ -41,8 +41,12 @@ class _Failure:
 
 
 def ingest_in_parallel(
-    settings: Settings, files: list[str], by_organisation: dict[str, list[tuple[int, str]]],
-    orgs: dict[str, registry.Organisation], workers: int, progress: Progress | None,
+    settings: Settings,
+    files: list[str],
+    by_organisation: dict[str, list[tuple[int, str]]],
+    orgs: dict[str, registry.Organisation],
+    workers: int,
+    progress: Progress | None,
     process_organisation: ProcessOrganisation,
 ) -> list[FileOutcome | None]:
     """Every file: an organisation's files in one worker process, through `process_organisation` (in delivery
@@ -80,10 +84,17 @@ def ingest_in_parallel(
     # Workers wait on this pipe's reading end: it ends when this process does, however it does (SIGKILL too).
     alive_r, alive_w = context.Pipe(duplex=False)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
-                                 initargs=(stop_at, alive_r, logging.getLogger().level)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_worker_start,
+            initargs=(stop_at, alive_r, logging.getLogger().level),
+        ) as pool:
             # Organisations in the order of their first file, so the run follows discovery order where it can.
-            pending = {pool.submit(_ingest_organisation, process_organisation, settings, group, orgs) for group in by_organisation.values()}
+            pending = {
+                pool.submit(_ingest_organisation, process_organisation, settings, group, orgs)
+                for group in by_organisation.values()
+            }
             try:
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -138,9 +149,12 @@ def _worker_start(stop_at, alive, log_level: int) -> None:  # multiprocessing ob
     threading.Thread(target=watch, name="njia-parent-watch", daemon=True).start()
 
 
-def _ingest_organisation(process_organisation: ProcessOrganisation, settings: Settings,
-                         group: list[tuple[int, str]], orgs: dict[str, registry.Organisation]
-                         ) -> tuple[list[tuple[int, FileOutcome | None]], _Failure | None]:
+def _ingest_organisation(
+    process_organisation: ProcessOrganisation,
+    settings: Settings,
+    group: list[tuple[int, str]],
+    orgs: dict[str, registry.Organisation],
+) -> tuple[list[tuple[int, FileOutcome | None]], _Failure | None]:
     """In a worker: one organisation's files, in delivery order. Returns each processed file's outcome by
     discovery position, and the failure of the file that raised (the files after it are not started)."""
     import pickle
@@ -148,9 +162,13 @@ def _ingest_organisation(process_organisation: ProcessOrganisation, settings: Se
 
     outcomes: list[tuple[int, FileOutcome | None]] = []
     try:
-        process_organisation(settings, [file for _, file in group], orgs,
-                             may_start=lambda i: group[i][0] < _STOP_AT.value,  # else an earlier file raised
-                             done=lambda i, outcome: outcomes.append((group[i][0], outcome)))
+        process_organisation(
+            settings,
+            [file for _, file in group],
+            orgs,
+            may_start=lambda i: group[i][0] < _STOP_AT.value,  # else an earlier file raised
+            done=lambda i, outcome: outcomes.append((group[i][0], outcome)),
+        )
     except Exception as exc:  # raised again in the parent process
         index = group[len(outcomes)][0]  # the file after the last one done
         with _STOP_AT.get_lock():

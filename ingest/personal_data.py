@@ -22,44 +22,203 @@ _NUMBER = "number"
 _NUMBER_WORDS = {"no", "nbr", "num", "nr", "number", "namba", "nambari", "numero"}
 
 # Words that name a person: personal when the header says nothing but whose (victim, survivor...) it is.
-_NAME_WORDS = {"name", "jina", "majina", "surname", "username", "fullname", "firstname", "lastname", "middlename",
-               "givenname", "familyname", "othername", "forename", "nickname", "jinakamili"}
+_NAME_WORDS = {
+    "name",
+    "jina",
+    "majina",
+    "surname",
+    "username",
+    "fullname",
+    "firstname",
+    "lastname",
+    "middlename",
+    "givenname",
+    "familyname",
+    "othername",
+    "forename",
+    "nickname",
+    "jinakamili",
+}
 # Words that may stand beside a name and keep it a person's name.
 _PERSON_WORDS = {
-    "victim", "survivor", "person", "persons", "people", "individual", "client", "beneficiary", "child",
-    "parent", "guardian", "mother", "father", "relative", "witness", "suspect", "trafficker", "recruiter",
-    "employer", "agent", "kin", "next", "full", "first", "last", "middle", "given", "family", "other",
-    "maiden", "christian", "baptismal", "legal", "real", "his", "her", "their", "your", "s",
-    "of", "the", "a", "la", "ya", "wa", "cha", "za", "kamili", "kwanza", "mwisho", "ukoo", "mwathiriwa",
-    "waathiriwa", "mtu", "mtoto", "mzazi", "mlezi", "mama", "baba", "ndugu", "shahidi", "mteja",
-    _NUMBER, "and", "na", "or", "au",
+    "victim",
+    "survivor",
+    "person",
+    "persons",
+    "people",
+    "individual",
+    "client",
+    "beneficiary",
+    "child",
+    "parent",
+    "guardian",
+    "mother",
+    "father",
+    "relative",
+    "witness",
+    "suspect",
+    "trafficker",
+    "recruiter",
+    "employer",
+    "agent",
+    "kin",
+    "next",
+    "full",
+    "first",
+    "last",
+    "middle",
+    "given",
+    "family",
+    "other",
+    "maiden",
+    "christian",
+    "baptismal",
+    "legal",
+    "real",
+    "his",
+    "her",
+    "their",
+    "your",
+    "s",
+    "of",
+    "the",
+    "a",
+    "la",
+    "ya",
+    "wa",
+    "cha",
+    "za",
+    "kamili",
+    "kwanza",
+    "mwisho",
+    "ukoo",
+    "mwathiriwa",
+    "waathiriwa",
+    "mtu",
+    "mtoto",
+    "mzazi",
+    "mlezi",
+    "mama",
+    "baba",
+    "ndugu",
+    "shahidi",
+    "mteja",
+    _NUMBER,
+    "and",
+    "na",
+    "or",
+    "au",
 }
 # Words that are personal on their own: contacts, identity documents, birth, location of a person.
 _CONTACT_WORDS = {
-    "phone", "mobile", "telephone", "tel", "cellphone", "msisdn", "whatsapp", "simu", "rununu",
-    "email", "mail", "barua", "pepe", "address", "anwani", "contact", "mawasiliano",
-    "passport", "pasipoti", "kitambulisho", "vitambulisho", "huduma", "nid", "ssn", "identity",
-    "identification", "dob", "birthdate", "birthday", "birth", "kuzaliwa", "kin", "gps", "latitude",
-    "longitude", "coordinates", "lat", "lng", "signature", "photo", "photograph", "fingerprint",
+    "phone",
+    "mobile",
+    "telephone",
+    "tel",
+    "cellphone",
+    "msisdn",
+    "whatsapp",
+    "simu",
+    "rununu",
+    "email",
+    "mail",
+    "barua",
+    "pepe",
+    "address",
+    "anwani",
+    "contact",
+    "mawasiliano",
+    "passport",
+    "pasipoti",
+    "kitambulisho",
+    "vitambulisho",
+    "huduma",
+    "nid",
+    "ssn",
+    "identity",
+    "identification",
+    "dob",
+    "birthdate",
+    "birthday",
+    "birth",
+    "kuzaliwa",
+    "kin",
+    "gps",
+    "latitude",
+    "longitude",
+    "coordinates",
+    "lat",
+    "lng",
+    "signature",
+    "photo",
+    "photograph",
+    "fingerprint",
     "kra",  # a Kenyan tax PIN identifies a person
 }
 # Words that make a contact or document word describe something other than a person's details.
 _INNOCENT_WORDS = {
-    "call", "sms", "message", "received", "made", "count", "total", "cases", "case", "visa", "idadi",
-    "confiscated", "withheld", "withholds", "kunyang", "anywa", "taken", "money", "network", "operator",
-    "provider", "hotline", "helpline", "organisation", "organization", "shirika", "office",
-    "ofisi", "type", "aina", "rate",
+    "call",
+    "sms",
+    "message",
+    "received",
+    "made",
+    "count",
+    "total",
+    "cases",
+    "case",
+    "visa",
+    "idadi",
+    "confiscated",
+    "withheld",
+    "withholds",
+    "kunyang",
+    "anywa",
+    "taken",
+    "money",
+    "network",
+    "operator",
+    "provider",
+    "hotline",
+    "helpline",
+    "organisation",
+    "organization",
+    "shirika",
+    "office",
+    "ofisi",
+    "type",
+    "aina",
+    "rate",
 }
 # `id` is an identity number only beside a document or person word (`organisation_id` is a key).
-_ID_PARTNERS = {"national", "card", "document", "doc", "identity", "kitaifa", "passport", "alien", "refugee",
-                _NUMBER} | _PERSON_WORDS
+_ID_PARTNERS = {
+    "national",
+    "card",
+    "document",
+    "doc",
+    "identity",
+    "kitaifa",
+    "passport",
+    "alien",
+    "refugee",
+    _NUMBER,
+} | _PERSON_WORDS
 # Joined spellings (`FullName` is split by case; `fullname` is not).
 _COMPOUNDS = {
-    "fullname": ("full", "name"), "firstname": ("first", "name"), "lastname": ("last", "name"),
-    "phoneno": ("phone", _NUMBER), "phonenumber": ("phone", _NUMBER), "mobileno": ("mobile", _NUMBER),
-    "mobilenumber": ("mobile", _NUMBER), "telno": ("tel", _NUMBER), "idno": ("id", _NUMBER),
-    "idnumber": ("id", _NUMBER), "nationalid": ("national", "id"), "emailaddress": ("email", "address"),
-    "dateofbirth": ("date", "of", "birth"), "nextofkin": ("next", "of", "kin"), "victimname": ("victim", "name"),
+    "fullname": ("full", "name"),
+    "firstname": ("first", "name"),
+    "lastname": ("last", "name"),
+    "phoneno": ("phone", _NUMBER),
+    "phonenumber": ("phone", _NUMBER),
+    "mobileno": ("mobile", _NUMBER),
+    "mobilenumber": ("mobile", _NUMBER),
+    "telno": ("tel", _NUMBER),
+    "idno": ("id", _NUMBER),
+    "idnumber": ("id", _NUMBER),
+    "nationalid": ("national", "id"),
+    "emailaddress": ("email", "address"),
+    "dateofbirth": ("date", "of", "birth"),
+    "nextofkin": ("next", "of", "kin"),
+    "victimname": ("victim", "name"),
 }
 _VOCABULARY = _NAME_WORDS | _PERSON_WORDS | _CONTACT_WORDS | _INNOCENT_WORDS | _ID_PARTNERS | {"id", "date"}
 
@@ -67,9 +226,16 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _LETTERS_OR_DIGITS = re.compile(r"[a-z]+|[0-9]+")
 # Words people write as one that camelCase or a space splits: `SurName`, `Nick name`, `Birth Date`.
-_SPLIT_COMPOUNDS = {("sur", "name"): "surname", ("fore", "name"): "forename", ("nick", "name"): "nickname",
-                    ("user", "name"): "username", ("birth", "date"): "birthdate", ("tele", "phone"): "telephone",
-                    ("cell", "phone"): "cellphone", ("pass", "port"): "passport"}
+_SPLIT_COMPOUNDS = {
+    ("sur", "name"): "surname",
+    ("fore", "name"): "forename",
+    ("nick", "name"): "nickname",
+    ("user", "name"): "username",
+    ("birth", "date"): "birthdate",
+    ("tele", "phone"): "telephone",
+    ("cell", "phone"): "cellphone",
+    ("pass", "port"): "passport",
+}
 
 
 def _join_split_compounds(parts: list[str]) -> list[str]:
@@ -80,6 +246,8 @@ def _join_split_compounds(parts: list[str]) -> list[str]:
         else:
             out.append(part)
     return out
+
+
 MAX_HEADER_WORDS = 6
 MAX_HEADER = 200  # characters of a header judged; a longer cell is not a header a person wrote
 
@@ -88,8 +256,7 @@ def words(header: str) -> list[str]:
     """A header as its normalised words."""
     text = unicodedata.normalize("NFKC", header[:MAX_HEADER])
     # Zero-width and other format characters (Cf) would split or hide a word: removed.
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
-                   if unicodedata.category(ch) not in ("Cf", "Mn"))
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if unicodedata.category(ch) not in ("Cf", "Mn"))
     text = _CAMEL.sub(" ", text).replace("#", " number ").casefold()
     text = re.sub(r"\be[\s_.\-]*mail", "email", text)  # e-mail, e mail, E_Mail
     text = text.replace("whats app", "whatsapp")
@@ -139,8 +306,9 @@ SCAN_ROWS = 50  # first rows of each sheet looked at
 SCAN_CELLS = 200  # cells of a row looked at
 
 
-def personal_data_in(rows: Iterable[Sequence[str]], skip: Iterable[int] = (), skip_from: int = 0, *,
-                     headers: bool = True) -> str | None:
+def personal_data_in(
+    rows: Iterable[Sequence[str]], skip: Iterable[int] = (), skip_from: int = 0, *, headers: bool = True
+) -> str | None:
     """What first shows personal data in these rows (a header by meaning, or a value that looks like a
     phone number or an e-mail address), described without the value itself; None when nothing does.
 
@@ -182,6 +350,6 @@ def first_contact_cell(numbers: Sequence[int], rows: Sequence[Sequence[str]]) ->
     for number, cells in zip(numbers, rows, strict=True):
         for position, cell in enumerate(cells):
             for hint in _hints(cell):
-                if looks_like_contact(cell[max(0, hint.start() - 64):hint.end() + 256]):
+                if looks_like_contact(cell[max(0, hint.start() - 64) : hint.end() + 256]):
                     return number, position + 1
     return None

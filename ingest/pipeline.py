@@ -30,8 +30,17 @@ from njia.cells import mask_contacts
 from njia.runlog import record_run
 from njia.settings import Settings
 
-__all__ = ["FileOutcome", "Problem", "commit", "discover", "discover_by_organisation", "ingest", "process",
-           "process_organisation", "record_ingest_run"]
+__all__ = [
+    "FileOutcome",
+    "Problem",
+    "commit",
+    "discover",
+    "discover_by_organisation",
+    "ingest",
+    "process",
+    "process_organisation",
+    "record_ingest_run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +67,14 @@ def discover_by_organisation(settings: Settings, sources: list[str] | None = Non
     return [[file for _, file in group] for group in parallel.by_organisation(discover(settings, sources)).values()]
 
 
-def process_organisation(settings: Settings, files: Sequence[str],
-                         orgs: dict[str, registry.Organisation] | None = None, *,
-                         may_start: Callable[[int], bool] | None = None,
-                         done: Callable[[int, FileOutcome | None], None] | None = None) -> list[FileOutcome | None]:
+def process_organisation(
+    settings: Settings,
+    files: Sequence[str],
+    orgs: dict[str, registry.Organisation] | None = None,
+    *,
+    may_start: Callable[[int], bool] | None = None,
+    done: Callable[[int, FileOutcome | None], None] | None = None,
+) -> list[FileOutcome | None]:
     """One organisation's files (`files`, in delivery order), one after another, so a correction never lands
     before the file it corrects: what a worker of the parallel path (`parallel.ingest_in_parallel`) and a
     mapped task of the DAG `njia_ingest` both run. Returns `process`'s outcome for each file started.
@@ -79,16 +92,20 @@ def process_organisation(settings: Settings, files: Sequence[str],
         try:
             outcomes.append(process(settings, file, orgs=orgs))
         except Exception:
-            log.error("%s: not processed; %d later file(s) of its organisation left for the next try", file,
-                      len(files) - i - 1)
+            log.error(
+                "%s: not processed; %d later file(s) of its organisation left for the next try",
+                file,
+                len(files) - i - 1,
+            )
             raise
         if done is not None:
             done(i, outcomes[-1])
     return outcomes
 
 
-def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisation] | None = None,
-            today: dt.date | None = None) -> FileOutcome | None:
+def process(
+    settings: Settings, file: str, *, orgs: dict[str, registry.Organisation] | None = None, today: dt.date | None = None
+) -> FileOutcome | None:
     """Process one delivered file end to end. Returns None when it was already processed (or vanished).
 
     A failure caused by the file (its bytes, a bug they trigger, a database error about its data) is the
@@ -131,13 +148,20 @@ def process(settings: Settings, file: str, *, orgs: dict[str, registry.Organisat
     finally:
         local.unlink(missing_ok=True)
         spool.unlink(missing_ok=True)
-    log.info("%s: %s %s (%d read, %d loaded)", file, outcome.status, outcome.reason or "",
-             outcome.rows_read, outcome.rows_loaded)
+    log.info(
+        "%s: %s %s (%d read, %d loaded)",
+        file,
+        outcome.status,
+        outcome.reason or "",
+        outcome.rows_read,
+        outcome.rows_loaded,
+    )
     return outcome
 
 
-def commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None, folder: str,
-           delivery: load.Delivery) -> bool:
+def commit(
+    settings: Settings, outcome: FileOutcome, spool: Path, archived: Path | None, folder: str, delivery: load.Delivery
+) -> bool:
     """The one transaction of docs/contract.md §6, and the feedback; False when another process got there first."""
     with warehouse.connect(settings) as conn, conn.transaction():
         load.lock(conn, f"sha:{outcome.sha256}", f"org:{outcome.organisation}")
@@ -185,15 +209,22 @@ def commit(settings: Settings, outcome: FileOutcome, spool: Path, archived: Path
             if outcome.reason != "internal_error" or environment_failure(exc):
                 raise
             # Recording the failure must not fail in turn: the ledger row still tells the file's outcome.
-            log.error("%s: no feedback written for its internal error (%s: %s)", outcome.file,
-                      type(exc).__name__, mask_contacts(str(exc)))
+            log.error(
+                "%s: no feedback written for its internal error (%s: %s)",
+                outcome.file,
+                type(exc).__name__,
+                mask_contacts(str(exc)),
+            )
             outcome.feedback_files = []
     return True
 
 
-def ingest(settings: Settings, sources: list[str] | None = None,
-           progress: Callable[[int, int, FileOutcome | None], None] | None = None,
-           workers: int | None = None) -> list[FileOutcome]:
+def ingest(
+    settings: Settings,
+    sources: list[str] | None = None,
+    progress: Callable[[int, int, FileOutcome | None], None] | None = None,
+    workers: int | None = None,
+) -> list[FileOutcome]:
     """Process every new file of the inbox(es); the registry is read once for the whole run.
 
     With `workers` (default: the setting `ingest_workers`) above 1 and files from more than one organisation,
@@ -210,8 +241,9 @@ def ingest(settings: Settings, sources: list[str] | None = None,
     workers = settings.ingest_workers if workers is None else workers
     by_organisation = parallel.by_organisation(files)
     if workers > 1 and len(by_organisation) > 1:
-        found = parallel.ingest_in_parallel(settings, files, by_organisation, orgs,
-                                            min(workers, len(by_organisation)), progress, process_organisation)
+        found = parallel.ingest_in_parallel(
+            settings, files, by_organisation, orgs, min(workers, len(by_organisation)), progress, process_organisation
+        )
     else:
         found = []
         for i, file in enumerate(files, start=1):

@@ -47,9 +47,23 @@ def map_header(header: list[str]) -> HeaderMap:
 
 # Order of the normalised row; the COPY into raw.route_reports follows it (after submission_id, row_number).
 LOAD_COLUMNS = (
-    "organisation_code", "reporting_period", "period_start", "period_end", "origin_country", "origin_county",
-    "transit_points", "destination_country", "destination_county", "exploitation_type", "transport_modes",
-    "carriers", "recruitment_methods", "means_of_control", "cases_estimated", "female_cases", "male_cases",
+    "organisation_code",
+    "reporting_period",
+    "period_start",
+    "period_end",
+    "origin_country",
+    "origin_county",
+    "transit_points",
+    "destination_country",
+    "destination_county",
+    "exploitation_type",
+    "transport_modes",
+    "carriers",
+    "recruitment_methods",
+    "means_of_control",
+    "cases_estimated",
+    "female_cases",
+    "male_cases",
     "child_cases",
 )
 IDENTITY_COLUMNS = tuple(c for c in LOAD_COLUMNS if c not in ("organisation_code", "period_start", "period_end"))
@@ -72,9 +86,16 @@ def named_width(header: list[str]) -> int:
     return max((i + 1 for i, h in enumerate(header) if h.strip()), default=0)
 
 
-def misfits(numbers: list[int], rows: list[list[str]], hm: HeaderMap, named: int, width: int, delimiter: str,
-            malformed: set[int] = frozenset(), other_widths: frozenset[int] = frozenset()
-            ) -> dict[int, tuple[str, str]]:
+def misfits(
+    numbers: list[int],
+    rows: list[list[str]],
+    hm: HeaderMap,
+    named: int,
+    width: int,
+    delimiter: str,
+    malformed: set[int] = frozenset(),
+    other_widths: frozenset[int] = frozenset(),
+) -> dict[int, tuple[str, str]]:
     """Rows that do not fit the header, which are never mapped to columns by position: row number ->
     (problem code, the row as written). `named` is the header's named width, `width` the cells a row of the
     file has (usually equal). Rows the reader found with quotes that do not pair up are `malformed_quotes`.
@@ -125,6 +146,7 @@ def _joined(cells: list[str], delimiter: str, quote: bool = True) -> str:
         if quote and (delimiter in text or '"' in text or "\n" in text or "\r" in text):
             return '"' + text.replace('"', '""') + '"'
         return text
+
     # A tab would not show, and digits between tabs would look like a phone number to the masking.
     return (" ⇥ " if delimiter == "\t" else delimiter).join(map(cell, cells))
 
@@ -140,8 +162,13 @@ def _excerpt(text: str | None, keep: int = 40) -> str | None:
     return text if text is None or len(text) <= keep else f"{text[:keep]}..."
 
 
-def screen_cells(numbers: list[int], raw: dict[str, list[str]], flagged: dict[int, list[tuple[int, str, str | None]]],
-                 hm: HeaderMap, max_chars: int) -> dict[int, dict[str, tuple[str, str | None]]]:
+def screen_cells(
+    numbers: list[int],
+    raw: dict[str, list[str]],
+    flagged: dict[int, list[tuple[int, str, str | None]]],
+    hm: HeaderMap,
+    max_chars: int,
+) -> dict[int, dict[str, tuple[str, str | None]]]:
     """Row problems found before any normaliser runs: cells longer than `max_chars` (`cell_too_long`) and
     cells the reader flagged (`formula_without_value`; a count in merged cells, `merged_count`). Returns
     row number -> column -> (code, value excerpt); those cells are emptied in `raw`, so no pattern ever
@@ -224,7 +251,9 @@ def normalise_columns(raw: dict[str, list[str]], organisation: str, size: int) -
         return raw.get(name, absent)  # type: ignore[return-value]
 
     if size:
-        period, period_start, period_end, ordinal = map(list, zip(*map(_period, column("reporting_period")), strict=True))
+        period, period_start, period_end, ordinal = map(
+            list, zip(*map(_period, column("reporting_period")), strict=True)
+        )
     else:
         period, period_start, period_end, ordinal = [], [], [], []
     origin_country = [c or "KE" for c in map(_country, column("origin_country"))]
@@ -243,20 +272,27 @@ def normalise_columns(raw: dict[str, list[str]], organisation: str, size: int) -
         "period_start_ordinal": ordinal,
         "origin_country": origin_country,
         # A county only means something on the Kenyan side of a route.
-        "origin_county": [_county(v) if c == "KE" else None for v, c in zip(column("origin_county"), origin_country, strict=True)],
+        "origin_county": [
+            _county(v) if c == "KE" else None for v, c in zip(column("origin_county"), origin_country, strict=True)
+        ],
         "transit_points": list(map(_transit_points, column("transit_points"))),
         "destination_country": destination_country,
-        "destination_county": [_county(v) if c == "KE" else None
-                               for v, c in zip(column("destination_county"), destination_country, strict=True)],
+        "destination_county": [
+            _county(v) if c == "KE" else None
+            for v, c in zip(column("destination_county"), destination_country, strict=True)
+        ],
         "exploitation_type": [_code(v, "exploitation_types") for v in column("exploitation_type")],
-        "transport_modes": [_transport_modes(v, bool(c)) for v, c in zip(column("transport_modes"), carriers, strict=True)],
+        "transport_modes": [
+            _transport_modes(v, bool(c)) for v, c in zip(column("transport_modes"), carriers, strict=True)
+        ],
         "carriers": carriers,
         "recruitment_methods": [_codes(v, "recruitment_methods") for v in column("recruitment_methods")],
         "means_of_control": [_codes(v, "means_of_control") for v in column("means_of_control")],
         **{name: counts[name][0] for name in COUNT_COLUMNS},
         "cases_number": counts["cases_estimated"][1],
-        "female_plus_male": [(f or 0) + (m or 0) if f is not None or m is not None else None
-                             for f, m in zip(female, male, strict=True)],
+        "female_plus_male": [
+            (f or 0) + (m or 0) if f is not None or m is not None else None for f, m in zip(female, male, strict=True)
+        ],
         "child_number": counts["child_cases"][1],
     }
 

@@ -99,8 +99,10 @@ def _detect_encoding(path: Path, head: bytes) -> str:
         sample = fh.read(_SAMPLE_BYTES)
     best = charset_normalizer.from_bytes(sample, cp_isolation=["cp1252", "latin_1"]).best()
     if best is None:
-        raise UnreadableFile("the text encoding is not UTF-8, UTF-16 or Windows-1252",
-                             "usimbaji wa maandishi si UTF-8, UTF-16 wala Windows-1252")
+        raise UnreadableFile(
+            "the text encoding is not UTF-8, UTF-16 or Windows-1252",
+            "usimbaji wa maandishi si UTF-8, UTF-16 wala Windows-1252",
+        )
     return "cp1252"
 
 
@@ -120,9 +122,17 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _DELIMITERS = (",", ";", "\t")
 # What other tools put between cells: recognised only to say so when a file is refused.
 _FOREIGN = ("|", " ", ":", "^", "~", "#")
-_NAMES = {",": ("commas (,)", "koma (,)"), ";": ("semicolons (;)", "nukta-mkato (;)"), "\t": ("tabs", "tab"),
-          "|": ("vertical bars (|)", "mistari wima (|)"), " ": ("spaces", "nafasi"), ":": ("colons (:)", "nukta pacha (:)"),
-          "^": ("carets (^)", "alama ^"), "~": ("tildes (~)", "alama ~"), "#": ("hashes (#)", "alama #")}
+_NAMES = {
+    ",": ("commas (,)", "koma (,)"),
+    ";": ("semicolons (;)", "nukta-mkato (;)"),
+    "\t": ("tabs", "tab"),
+    "|": ("vertical bars (|)", "mistari wima (|)"),
+    " ": ("spaces", "nafasi"),
+    ":": ("colons (:)", "nukta pacha (:)"),
+    "^": ("carets (^)", "alama ^"),
+    "~": ("tildes (~)", "alama ~"),
+    "#": ("hashes (#)", "alama #"),
+}
 _HOW_TO_EXPORT = (
     "In Excel use File > Save As and choose 'CSV UTF-8 (Comma delimited) (*.csv)' (or send the .xlsx workbook "
     "itself); in LibreOffice choose 'Text CSV' with field delimiter ',' and string delimiter '\"'.",
@@ -135,10 +145,12 @@ _WIDTH_ROWS = 200  # data rows that tell the width rows of this file have
 
 
 def _foreign(en: str, sw: str) -> UnreadableFile:
-    return UnreadableFile(f"{en}. Njia reads cells separated by commas, semicolons or tabs, quoted with "
-                          f"double quotes (\"). {_HOW_TO_EXPORT[0]}",
-                          f"{sw}. Njia inasoma visanduku vilivyotenganishwa kwa koma, nukta-mkato au tab, "
-                          f"vilivyonukuliwa kwa alama za nukuu (\"). {_HOW_TO_EXPORT[1]}")
+    return UnreadableFile(
+        f"{en}. Njia reads cells separated by commas, semicolons or tabs, quoted with "
+        f'double quotes ("). {_HOW_TO_EXPORT[0]}',
+        f"{sw}. Njia inasoma visanduku vilivyotenganishwa kwa koma, nukta-mkato au tab, "
+        f'vilivyonukuliwa kwa alama za nukuu ("). {_HOW_TO_EXPORT[1]}',
+    )
 
 
 def _parse(sample: str, delimiter: str, **dialect: object) -> list[list[str]] | None:
@@ -169,8 +181,11 @@ def _named_cells(cells: list[str]) -> int:
 def _header_names(sample: str, delimiter: str) -> int:
     """The most contract column names one of the sample's first rows holds when split at this delimiter."""
     lines = [line for line in sample.splitlines() if line.strip()][:_HEADER_SEARCH]
-    rows = csv.reader(lines, delimiter=delimiter, quotechar='"', strict=False) if delimiter != " " else (
-        [c for c in line.split(" ") if c] for line in lines)
+    rows = (
+        csv.reader(lines, delimiter=delimiter, quotechar='"', strict=False)
+        if delimiter != " "
+        else ([c for c in line.split(" ") if c] for line in lines)
+    )
     return max((_named_cells(r) for r in rows), default=0)
 
 
@@ -218,8 +233,10 @@ def _sniff_delimiter(sample: str) -> str:
     if guess in _NAMES:
         en, sw = _NAMES[guess]
         raise _foreign(f"the cells seem to be separated by {en}", f"visanduku vinaonekana kutenganishwa kwa {sw}")
-    raise _foreign("the character that separates the cells could not be told",
-                   "herufi inayotenganisha visanduku haikuweza kutambuliwa")
+    raise _foreign(
+        "the character that separates the cells could not be told",
+        "herufi inayotenganisha visanduku haikuweza kutambuliwa",
+    )
 
 
 def _refuse_foreign_quoting(sample: str, delimiter: str) -> None:
@@ -227,12 +244,17 @@ def _refuse_foreign_quoting(sample: str, delimiter: str) -> None:
     was written in that other dialect: its quoted delimiters would split cells."""
     if _consistent(sample, delimiter):
         return
-    if "'" in sample and _quoted_delimiter(sample, delimiter, quotechar="'") and _consistent(
-            sample, delimiter, quotechar="'"):
+    if (
+        "'" in sample
+        and _quoted_delimiter(sample, delimiter, quotechar="'")
+        and _consistent(sample, delimiter, quotechar="'")
+    ):
         raise _foreign("cells are quoted with apostrophes (')", "visanduku vimenukuliwa kwa apostrofi (')")
     if "\\" in sample and _consistent(sample, delimiter, escapechar="\\", doublequote=False):
-        raise _foreign('quotes inside cells are escaped with a backslash (\\")',
-                       'nukuu ndani ya visanduku zimetanguliwa na backslash (\\")')
+        raise _foreign(
+            'quotes inside cells are escaped with a backslash (\\")',
+            'nukuu ndani ya visanduku zimetanguliwa na backslash (\\")',
+        )
 
 
 def _quoted_delimiter(sample: str, delimiter: str, **dialect: object) -> bool:
@@ -277,8 +299,10 @@ def _records(fh: Iterator[str], delimiter: str, malformed: set[int]) -> Iterator
             kept.clear()
             if "field larger than field limit" in str(exc) and len(lines) < 2:
                 mb = csv.field_size_limit() >> 20
-                raise UnreadableFile(f"a cell of row {number + 1} is larger than {mb} MB",
-                                     f"kisanduku cha safu {number + 1} ni kikubwa kuliko MB {mb}") from exc
+                raise UnreadableFile(
+                    f"a cell of row {number + 1} is larger than {mb} MB",
+                    f"kisanduku cha safu {number + 1} ni kikubwa kuliko MB {mb}",
+                ) from exc
             if not lines:  # pragma: no cover - an error is always raised on a line read
                 raise UnreadableFile(f"the CSV cannot be parsed: {exc}") from exc
             number += 1
@@ -310,7 +334,8 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, list[st
             f"row {header_row} the first row of the file (delete the rows above it) and send it again",
             f"safu {header_row} ina majina ya safu wima, lakini safu {rows} zilizo juu yake zina data, si kichwa "
             f"cha habari: fanya safu {header_row} kuwa safu ya kwanza ya faili (futa safu zilizo juu yake) kisha "
-            f"ulitume tena")
+            f"ulitume tena",
+        )
     return header_row, seen[found][1], []
 
 
@@ -341,9 +366,10 @@ def _open_csv(path: Path) -> Iterator[Table]:
     except LookupError as exc:  # pragma: no cover - encodings above are all known
         raise UnreadableFile(str(exc)) from exc
     if _looks_binary(head, text_sample.lstrip("\ufeff")[: len(text_sample) - 4]):
-        raise UnreadableFile("the file holds binary data, not text (is it a PDF or a spreadsheet saved as .csv?)",
-                             "faili lina data ya binary, si maandishi (je, ni PDF au kitabu cha Excel "
-                             "kilichohifadhiwa kama .csv?)")
+        raise UnreadableFile(
+            "the file holds binary data, not text (is it a PDF or a spreadsheet saved as .csv?)",
+            "faili lina data ya binary, si maandishi (je, ni PDF au kitabu cha Excel kilichohifadhiwa kama .csv?)",
+        )
     delimiter = _sniff_delimiter(text_sample.lstrip("\ufeff"))
     with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         malformed: set[int] = set()
@@ -355,11 +381,20 @@ def _open_csv(path: Path) -> Iterator[Table]:
                 f"together: remove the quote, or write the name in double quotes with each quote inside it twice",
                 f"alama ya nukuu katika kichwa (safu {header_row}) haina jozi yake, kwa hiyo majina ya safu wima "
                 f"yanaungana: ondoa nukuu hiyo, au andika jina ndani ya alama za nukuu na kila nukuu ndani yake mara "
-                f"mbili")
+                f"mbili",
+            )
         ahead = after + list(itertools.islice(records, _WIDTH_ROWS))
         width, other_widths = _row_width(header, ahead)
-        yield Table(header, header_row, itertools.chain(ahead, records), f"csv {encoding} {delimiter!r}",
-                    delimiter=delimiter, width=width, other_widths=other_widths, malformed=malformed)
+        yield Table(
+            header,
+            header_row,
+            itertools.chain(ahead, records),
+            f"csv {encoding} {delimiter!r}",
+            delimiter=delimiter,
+            width=width,
+            other_widths=other_widths,
+            malformed=malformed,
+        )
 
 
 def excel_text(value: object) -> str:
@@ -402,7 +437,10 @@ def excel_text(value: object) -> str:
 #   value to read: the cell is flagged `formula_without_value` (a row problem), never an empty cell.
 # - a macro-enabled workbook is `unsupported_file_type`, whatever its name ends with.
 
-_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_MAIN_NS = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
 _RATIO_FLOOR = 1 << 20  # parts that unpack to less are too small for their compression ratio to matter
 _READ_BLOCK = 1 << 16
 
@@ -451,11 +489,14 @@ class _Counted:
         data = self._stream.read(_READ_BLOCK if size is None or size < 0 else min(size, _READ_BLOCK))
         self.unpacked += len(data)
         if self.unpacked > self._limits.max_unpacked_bytes:
-            raise _Rejected("workbook_too_large", f"{self._name} unpacks to more than "
-                            f"{self._limits.max_unpacked_bytes} bytes")
+            raise _Rejected(
+                "workbook_too_large", f"{self._name} unpacks to more than {self._limits.max_unpacked_bytes} bytes"
+            )
         if self.unpacked > _RATIO_FLOOR and self.unpacked / self._packed > self._limits.max_ratio:
-            raise _Rejected("compression_ratio_too_high", f"{self._name} unpacks to more than "
-                            f"{self._limits.max_ratio:g} times its packed size")
+            raise _Rejected(
+                "compression_ratio_too_high",
+                f"{self._name} unpacks to more than {self._limits.max_ratio:g} times its packed size",
+            )
         return data
 
     def close(self) -> None:
@@ -494,9 +535,9 @@ def _directory_size(fh: object) -> tuple[int, int] | None:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) < at + 22:
         return None
-    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
-    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":  # zip64: the sizes are in another record
-        (offset,) = struct.unpack("<Q", tail[at - 12:at - 4])
+    entries, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
+    if at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":  # zip64: the sizes are in another record
+        (offset,) = struct.unpack("<Q", tail[at - 12 : at - 4])
         fh.seek(offset)
         record = fh.read(56)
         fh.seek(0)
@@ -512,20 +553,28 @@ class _Book:
         self.limits = limits
         stated = _directory_size(fh)
         if stated is not None and (stated[0] > limits.max_parts or stated[1] > limits.max_parts * _ENTRY_BYTES):
-            raise _Rejected("too_many_parts", f"the workbook's directory lists {stated[0]} parts in {stated[1]} "
-                            f"bytes; the limit is {limits.max_parts} parts")
+            raise _Rejected(
+                "too_many_parts",
+                f"the workbook's directory lists {stated[0]} parts in {stated[1]} "
+                f"bytes; the limit is {limits.max_parts} parts",
+            )
         self.zf = zipfile.ZipFile(fh)
         infos = self.zf.infolist()
         if len(infos) > limits.max_parts:
             raise _Rejected("too_many_parts", f"the workbook has {len(infos)} parts; the limit is {limits.max_parts}")
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_unpacked_bytes:
-            raise _Rejected("workbook_too_large", f"the workbook unpacks to {declared} bytes; "
-                            f"the limit is {limits.max_unpacked_bytes}")
+            raise _Rejected(
+                "workbook_too_large",
+                f"the workbook unpacks to {declared} bytes; the limit is {limits.max_unpacked_bytes}",
+            )
         for i in infos:
             if i.file_size > _RATIO_FLOOR and i.file_size / max(i.compress_size, 1) > limits.max_ratio:
-                raise _Rejected("compression_ratio_too_high", f"{i.filename} is packed {i.file_size / max(i.compress_size, 1):.0f} "
-                                f"times; the limit is {limits.max_ratio:g}")
+                raise _Rejected(
+                    "compression_ratio_too_high",
+                    f"{i.filename} is packed {i.file_size / max(i.compress_size, 1):.0f} "
+                    f"times; the limit is {limits.max_ratio:g}",
+                )
         self.infos = {i.filename.lstrip("/"): i for i in infos}
 
     def parse(self, part: str, handlers: dict[str, object], *, stop: Callable[[], bool] | None = None) -> None:
@@ -619,8 +668,9 @@ def _sheet_key(name: str) -> str:
 def _choose_sheet(sheets: list[_Sheet]) -> _Sheet:
     routes = [s for s in sheets if _sheet_key(s.name) == "routes"]
     if any(s.hidden for s in routes):
-        raise _Rejected("hidden_routes_sheet", "the sheet named routes is hidden; unhide it (or rename it) and "
-                        "send the file again")
+        raise _Rejected(
+            "hidden_routes_sheet", "the sheet named routes is hidden; unhide it (or rename it) and send the file again"
+        )
     if len(routes) > 1:
         raise UnreadableFile("more than one sheet is named routes")
     visible = [s for s in sheets if not s.hidden]
@@ -695,7 +745,7 @@ class _SharedStrings:
         if index < 0 or block >= len(self.blocks) or at >= len(self.offsets[block]) - 1:
             raise ValueError(f"shared string {index} does not exist")
         offsets = self.offsets[block]
-        return self.blocks[block][offsets[at]:offsets[at + 1]]
+        return self.blocks[block][offsets[at] : offsets[at + 1]]
 
 
 def _shared_strings(book: _Book, part: str | None) -> _SharedStrings:
@@ -750,7 +800,7 @@ def _column_index(letters: str) -> int:
 def _reference(ref: str) -> tuple[int, int]:
     """(row, column) of a cell reference such as `B12`."""
     letters = ref.rstrip("0123456789")
-    digits = ref[len(letters):]
+    digits = ref[len(letters) :]
     return (int(digits) if digits else 0), _column_index(letters.replace("$", ""))
 
 
@@ -792,8 +842,9 @@ def _merged_ranges(book: _Book, part: str) -> list[tuple[int, int, int, int]]:
 class _SheetRows:
     """The handlers that turn a sheet's XML into rows of cells as Excel shows them."""
 
-    def __init__(self, strings: _SharedStrings, date_styles: frozenset[int], date1904: bool,
-                 limits: XlsxLimits) -> None:
+    def __init__(
+        self, strings: _SharedStrings, date_styles: frozenset[int], date1904: bool, limits: XlsxLimits
+    ) -> None:
         from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
         self.strings, self.date_styles, self.limits = strings, date_styles, limits
@@ -900,13 +951,20 @@ class _SheetRows:
 
     def _put(self, text: str) -> None:
         if self.column > self.limits.max_columns:
-            raise _Rejected("too_many_columns", f"a value in column {self.column} of row {self.row}; "
-                            f"the limit is {self.limits.max_columns} columns")
+            raise _Rejected(
+                "too_many_columns",
+                f"a value in column {self.column} of row {self.row}; the limit is {self.limits.max_columns} columns",
+            )
         self.cells[self.column] = text
 
 
-def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[int, int, int, int]],
-               flagged: dict[int, list[tuple[int, str, str | None]]]) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_rows(
+    book: _Book,
+    part: str,
+    reader: _SheetRows,
+    merges: list[tuple[int, int, int, int]],
+    flagged: dict[int, list[tuple[int, str, str | None]]],
+) -> Iterator[tuple[int, list[str]]]:
     """The sheet's rows as Excel shows them, merged ranges filled, each row holding values counted against
     the bound. A merged range fills the rows it covers that hold values of their own; rows it alone would
     fill are not made up (they would hold nothing else, and a tiny file could make a million of them)."""
@@ -923,8 +981,10 @@ def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[in
             value = cells.get(c1, "") if r1 == number else ""  # a range whose first row is missing shows nothing
             if value:
                 if c2 > limits.max_columns:
-                    raise _Rejected("too_many_columns", f"a merged range reaches column {c2}; "
-                                    f"the limit is {limits.max_columns} columns")
+                    raise _Rejected(
+                        "too_many_columns",
+                        f"a merged range reaches column {c2}; the limit is {limits.max_columns} columns",
+                    )
                 active.append((r2, c1, c2, value, reader.formulas.get((number, c1))))
             upcoming = next(pending, None)
         if active:
@@ -946,32 +1006,43 @@ def _xlsx_rows(book: _Book, part: str, reader: _SheetRows, merges: list[tuple[in
             for column in cells:
                 if (number, column) in reader.formulas:
                     flagged.setdefault(number, []).append(
-                        (column - 1, "formula_without_value", reader.formulas.pop((number, column))))
+                        (column - 1, "formula_without_value", reader.formulas.pop((number, column)))
+                    )
         count += 1
         if count > limits.max_rows:
-            raise _Rejected("too_many_rows", f"more than {limits.max_rows} rows hold values; "
-                            f"the limit is {limits.max_rows}")
+            raise _Rejected(
+                "too_many_rows", f"more than {limits.max_rows} rows hold values; the limit is {limits.max_rows}"
+            )
         row = [""] * max(cells)
         for column, text in cells.items():
             row[column - 1] = text
         return number, row
 
-    for _ in book.feed(part, {"StartElementHandler": reader.start, "EndElementHandler": reader.end,
-                              "CharacterDataHandler": reader.data}):
+    for _ in book.feed(
+        part,
+        {"StartElementHandler": reader.start, "EndElementHandler": reader.end, "CharacterDataHandler": reader.data},
+    ):
         done, reader.done = reader.done, []
         for number, cells in done:
             yield emit(number, cells)
 
 
-def _leading_rows(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: XlsxLimits, count: int,
-                  ) -> list[list[str]]:
+def _leading_rows(
+    book: _Book,
+    sheet: _Sheet,
+    strings: _SharedStrings,
+    limits: XlsxLimits,
+    count: int,
+) -> list[list[str]]:
     """A sheet's first `count` rows holding values; its parsing stops there."""
     if sheet.part not in book.infos:
         return []
     reader = _SheetRows(strings, frozenset(), False, limits)
     rows: list[list[str]] = []
-    for _ in book.feed(sheet.part, {"StartElementHandler": reader.start, "EndElementHandler": reader.end,
-                                    "CharacterDataHandler": reader.data}):
+    for _ in book.feed(
+        sheet.part,
+        {"StartElementHandler": reader.start, "EndElementHandler": reader.end, "CharacterDataHandler": reader.data},
+    ):
         for _, cells in reader.done:
             if any(c.strip() for c in cells.values()):
                 row = [""] * max(cells)
@@ -992,8 +1063,19 @@ def _first_row(book: _Book, sheet: _Sheet, strings: _SharedStrings, limits: Xlsx
 
 # What a damaged workbook raises (a broken zip member, truncated or invalid XML, a missing part): the file
 # is unreadable, rather than the run crashing on it again and again.
-_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, SyntaxError,
-                NotImplementedError, RuntimeError, ExpatError, IndexError)
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    OSError,
+    ValueError,
+    SyntaxError,
+    NotImplementedError,
+    RuntimeError,
+    ExpatError,
+    IndexError,
+)
 
 
 def _xlsx_guard(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
@@ -1030,8 +1112,7 @@ def _open_xlsx(path: Path, limits: XlsxLimits | None = None) -> Iterator[Table]:
         first = _first_nonblank(records)
         header_row, header = first if first else (1, [])
         headers[sheet.name] = header
-        yield Table(header, header_row, records, f"xlsx sheet {sheet.name!r}", flagged=flagged,
-                    sheet_headers=headers)
+        yield Table(header, header_row, records, f"xlsx sheet {sheet.name!r}", flagged=flagged, sheet_headers=headers)
 
 
 @contextmanager

@@ -50,8 +50,10 @@ def read_registry(path: Path) -> dict[str, Organisation]:
             try:
                 return _parse(path, reader)
             except csv.Error as exc:
-                raise RegistryError(f"organisation registry {path}, line {reader.line_num}: not readable as CSV "
-                                    f"({exc}); fix that line and run again") from exc
+                raise RegistryError(
+                    f"organisation registry {path}, line {reader.line_num}: not readable as CSV "
+                    f"({exc}); fix that line and run again"
+                ) from exc
     except UnicodeDecodeError as exc:
         raise RegistryError(f"organisation registry {path} is not UTF-8 text ({exc}); save it as CSV UTF-8") from exc
 
@@ -77,7 +79,7 @@ def _parse(path: Path, reader) -> dict[str, Organisation]:  # a csv reader
 
         if not any(c.strip() for c in cells):
             continue  # a blank line
-        if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields):]):
+        if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields) :]):
             raise bad(f"{len(cells)} cells for {len(fields)} columns (a comma inside a name must be quoted)")
         row = {name: value for name, value in zip(fields, cells, strict=False) if name}
         raw_code = row.get("organisation_code", "")
@@ -89,8 +91,9 @@ def _parse(path: Path, reader) -> dict[str, Organisation]:  # a csv reader
             )
         key = code.casefold()
         if key in first_line:
-            raise bad(f"organisation_code {code!r} is already on line {first_line[key]} (codes are unique, "
-                      "whatever the case)")
+            raise bad(
+                f"organisation_code {code!r} is already on line {first_line[key]} (codes are unique, whatever the case)"
+            )
         first_line[key] = start
         for name in ("organisation_name", "organisation_type", "county_code"):
             value = row.get(name, "")

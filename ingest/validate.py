@@ -84,8 +84,7 @@ _RULE = "njia_rule"  # meta key: the rule's position in the suite file, on the r
 def _rules_definition(rules: tuple[int, ...]) -> Any:
     """Some of the suite's rules (by position), each marked with its position in its meta."""
     spec = suite_definition()
-    chosen = [{**spec["expectations"][i], "meta": {**spec["expectations"][i].get("meta", {}), _RULE: i}}
-              for i in rules]
+    chosen = [{**spec["expectations"][i], "meta": {**spec["expectations"][i].get("meta", {}), _RULE: i}} for i in rules]
     return _definition(f"{spec['name']}[{','.join(map(str, rules))}]", chosen)
 
 
@@ -156,21 +155,23 @@ def _findings(result: Any) -> list[Finding]:
 
 
 # Rules whose verdict on a row depends on that row's values alone (no `mostly`, no comparison across rows).
-_ROW_RULES = frozenset({
-    "expect_column_values_to_be_null",
-    "expect_column_values_to_not_be_null",
-    "expect_column_values_to_be_in_set",
-    "expect_column_values_to_not_be_in_set",
-    "expect_column_values_to_be_between",
-    "expect_column_values_to_match_regex",
-    "expect_column_values_to_not_match_regex",
-    "expect_column_values_to_match_regex_list",
-    "expect_column_values_to_not_match_regex_list",
-    "expect_column_value_lengths_to_be_between",
-    "expect_column_value_lengths_to_equal",
-    "expect_column_pair_values_a_to_be_greater_than_b",
-    "expect_column_pair_values_to_be_equal",
-})
+_ROW_RULES = frozenset(
+    {
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_match_regex_list",
+        "expect_column_values_to_not_match_regex_list",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_value_lengths_to_equal",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_pair_values_to_be_equal",
+    }
+)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -245,8 +246,11 @@ class _Verdicts:
             combined = None
             for column in group:
                 column_codes, _ = pd.factorize(frame[column], use_na_sentinel=False)
-                combined = column_codes if combined is None else pd.factorize(
-                    combined * (int(column_codes.max()) + 1) + column_codes, use_na_sentinel=False)[0]
+                combined = (
+                    column_codes
+                    if combined is None
+                    else pd.factorize(combined * (int(column_codes.max()) + 1) + column_codes, use_na_sentinel=False)[0]
+                )
             _, first = np.unique(combined, return_index=True)
             dtypes = tuple(str(frame[c].dtype) for c in group)
             values = []
@@ -260,8 +264,9 @@ class _Verdicts:
             firsts.append(first)
             keys.append([(g, dtypes, combo) for combo in zip(*values, strict=True)])
 
-        pending = {g: [k for k, key in enumerate(group_keys) if key not in self.known]
-                   for g, group_keys in enumerate(keys)}
+        pending = {
+            g: [k for k, key in enumerate(group_keys) if key not in self.known] for g, group_keys in enumerate(keys)
+        }
         pending = {g: ks for g, ks in pending.items() if ks}
         if pending:
             self._learn(frame, plan, day, pending, keys, firsts)
@@ -277,12 +282,21 @@ class _Verdicts:
             if not failing:
                 continue
             meta = spec[rule].get("meta", {})
-            findings.extend(Finding(int(n), meta.get("column"), meta["problem_code"])
-                            for n in row_numbers[np.isin(codes[g], failing)])
+            findings.extend(
+                Finding(int(n), meta.get("column"), meta["problem_code"])
+                for n in row_numbers[np.isin(codes[g], failing)]
+            )
         return findings
 
-    def _learn(self, frame: Any, plan: _Plan, day: dt.date, pending: dict[int, list[int]],
-               keys: list[list[tuple]], firsts: list[Any]) -> None:
+    def _learn(
+        self,
+        frame: Any,
+        plan: _Plan,
+        day: dt.date,
+        pending: dict[int, list[int]],
+        keys: list[list[tuple]],
+        firsts: list[Any],
+    ) -> None:
         """Run GX on one row per unknown combination (groups padded by repeating theirs), with the rules
         that read those groups, and remember every combination's failing rules."""
         import numpy as np
@@ -311,7 +325,9 @@ class _Verdicts:
         if self.order is None:
             self.order = tuple(order)
         shared: dict[frozenset[int], frozenset[int]] = {}
-        self.known.update((key, shared.setdefault(frozenset(rules), frozenset(rules))) for key, rules in failing.items())
+        self.known.update(
+            (key, shared.setdefault(frozenset(rules), frozenset(rules))) for key, rules in failing.items()
+        )
 
 
 _VERDICTS = _Verdicts()

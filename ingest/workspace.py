@@ -78,4 +78,3 @@ def local_copy(file: str, folder: Path) -> tuple[Path, str, int]:
     os.close(fd)
     sha256, size = reading(file, copy)
     return Path(name), sha256, size
-

@@ -166,8 +166,12 @@ def notify(settings: Settings, alert: Alert) -> Delivery:
                 conn.execute("select pg_advisory_xact_lock(hashtext('njia.alerts'), hashtext(%s))", (alert.key,))
                 if _sent_recently(conn, alert.key, settings.alert_repeat_hours):
                     delivery.repeated = True
-                    log.info("alert %s already sent within %s h: %s", alert.kind, settings.alert_repeat_hours,
-                             _safe(alert.subject))
+                    log.info(
+                        "alert %s already sent within %s h: %s",
+                        alert.kind,
+                        settings.alert_repeat_hours,
+                        _safe(alert.subject),
+                    )
                     return delivery
             attempted = True
             _deliver(settings, delivery)
@@ -224,12 +228,19 @@ def check_quarantine_rates(settings: Settings, rows: Mapping[str, tuple[int, int
     deliveries = []
     for organisation, (read, quarantined) in sorted(rows.items()):
         if read and quarantined / read > settings.alert_quarantine_rate:
-            deliveries.append(notify(settings, Alert(
-                "quarantine_rate",
-                f"{organisation}: {quarantined:,} of {read:,} rows quarantined in this run "
-                f"({quarantined / read:.0%}, threshold {settings.alert_quarantine_rate:.0%})",
-                ("The organisation's feedback files say which rows and why; a call may help them fix the template.",),
-            )))
+            deliveries.append(
+                notify(
+                    settings,
+                    Alert(
+                        "quarantine_rate",
+                        f"{organisation}: {quarantined:,} of {read:,} rows quarantined in this run "
+                        f"({quarantined / read:.0%}, threshold {settings.alert_quarantine_rate:.0%})",
+                        (
+                            "The organisation's feedback files say which rows and why; a call may help them fix the template.",
+                        ),
+                    ),
+                )
+            )
     return deliveries
 
 
@@ -237,11 +248,15 @@ def recent(conn: psycopg.Connection, limit: int = 10) -> list[dict[str, Any]]:
     """The last alerts, newest first, for `njia status`."""
     from psycopg.rows import tuple_row
 
-    rows = conn.cursor(row_factory=tuple_row).execute(
-        "select sent_at::text, kind, subject, channels_sent, channels_failed from ops.alerts"
-        " order by alert_id desc limit %s",
-        (limit,),
-    ).fetchall()
+    rows = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(
+            "select sent_at::text, kind, subject, channels_sent, channels_failed from ops.alerts"
+            " order by alert_id desc limit %s",
+            (limit,),
+        )
+        .fetchall()
+    )
     return [
         {"sent_at": at, "kind": kind, "subject": subject, "sent": list(sent or []), "failed": failed}
         for at, kind, subject, sent, failed in rows

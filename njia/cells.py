@@ -15,7 +15,9 @@ _LEADING_SPACE = re.compile(r"^[\s\u00a0\u3000]+")
 # number of characters. Text past MAX_MASKED characters is cut before it is scanned.
 MAX_MASKED = 2_000
 _NUMBER_RUN = re.compile(r"\+?\(?\d[\d .()\-]*")
-_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}(?:-\d{2})?(?!\d)|\s\(")  # a period or a date (`2027-01`), or ` (`: a new number starts
+_DATE = re.compile(
+    r"(?<!\d)\d{4}-\d{2}(?:-\d{2})?(?!\d)|\s\("
+)  # a period or a date (`2027-01`), or ` (`: a new number starts
 _PHONE_DIGITS = 9  # a Kenyan number without its 0 (722 345 678); periods and counts have fewer
 _LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
 _DOMAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
@@ -40,7 +42,7 @@ def neutralise(value: object) -> object:
         return value
     out, start = [], 0
     for match in _SEPARATORS.finditer(value):
-        out.append(_escape(value[start:match.start()]))
+        out.append(_escape(value[start : match.start()]))
         out.append(match.group(0))
         start = match.end()
     out.append(_escape(value[start:]))
@@ -67,7 +69,7 @@ def _emails(text: str) -> list[tuple[int, int]]:
         end = at + 1
         while end < len(text) and end - at <= _MAX_DOMAIN and text[end] in _DOMAIN:
             end += 1
-        domain = text[at + 1:end].rstrip(".-")
+        domain = text[at + 1 : end].rstrip(".-")
         if start < at and "." in domain.strip("."):
             spans.append((start, at + 1 + len(domain)))
             at = text.find("@", at + 1 + len(domain))

@@ -24,8 +24,18 @@ MUTED = "#52606d"
 GRID = "#e4e7eb"
 WITHHELD = "#9aa5b1"
 PALETTE = (
-    "#0f766e", "#d97706", "#2563eb", "#dc2626", "#65a30d", "#9333ea", "#db2777", "#854d0e",
-    "#475569", "#0891b2", "#be123c", "#4d7c0f",
+    "#0f766e",
+    "#d97706",
+    "#2563eb",
+    "#dc2626",
+    "#65a30d",
+    "#9333ea",
+    "#db2777",
+    "#854d0e",
+    "#475569",
+    "#0891b2",
+    "#be123c",
+    "#4d7c0f",
 )
 WITHHELD_TEXT = {"en": "withheld", "sw": "imezuiliwa"}
 HALO = ' stroke="#fff" stroke-width="3.5" paint-order="stroke" stroke-linejoin="round"'
@@ -53,9 +63,20 @@ def label_text(label: Label, lang: str) -> str:
     return label.get(lang) or next(iter(label.values()))
 
 
-def _svg_text(label: Label, langs: Sequence[str], *, x: float, y: float, size: float = 12,
-              anchor: str = "start", fill: str = INK, weight: str = "normal", max_width: float | None = None,
-              extra: str = "", suffix: str = "") -> str:
+def _svg_text(
+    label: Label,
+    langs: Sequence[str],
+    *,
+    x: float,
+    y: float,
+    size: float = 12,
+    anchor: str = "start",
+    fill: str = INK,
+    weight: str = "normal",
+    max_width: float | None = None,
+    extra: str = "",
+    suffix: str = "",
+) -> str:
     """One <text> per language when the label differs between languages, else a single one. `suffix`
     (plain text, e.g. a count) follows the label in a lighter style and is never truncated."""
     texts = {lang: label_text(label, lang) for lang in langs}
@@ -84,7 +105,7 @@ def _open_svg(chart_id: str, width: float, height: float, title: Label, langs: S
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{escape(chart_id)}" role="img"'
         f' aria-label="{aria}" viewBox="0 0 {width:.0f} {height:.0f}" width="100%"'
-        f' style="max-width:{width:.0f}px" font-family=\'{FONT}\'><title>{aria}</title>'
+        f" style=\"max-width:{width:.0f}px\" font-family='{FONT}'><title>{aria}</title>"
     )
 
 
@@ -98,8 +119,17 @@ class Bar:
     note: Label | None = None  # small text after the label (e.g. the former province)
 
 
-def bar_chart(chart_id: str, bars: Sequence[Bar], langs: Sequence[str], *, title: Label, width: int = 520,
-              label_width: int = 170, row: int = 24, prev_year: int | None = None) -> Markup:
+def bar_chart(
+    chart_id: str,
+    bars: Sequence[Bar],
+    langs: Sequence[str],
+    *,
+    title: Label,
+    width: int = 520,
+    label_width: int = 170,
+    row: int = 24,
+    prev_year: int | None = None,
+) -> Markup:
     """Horizontal bars, one per cell, with the figure at the end of the bar and an optional tick for the
     previous year's figure. Withheld cells keep their row and say "withheld"."""
     with_prev = prev_year is not None and any(b.prev is not None and b.value is not None for b in bars)
@@ -109,38 +139,58 @@ def bar_chart(chart_id: str, bars: Sequence[Bar], langs: Sequence[str], *, title
     plot_w = width - plot_x - 48
     vmax = max([b.value or 0 for b in bars] + [b.prev or 0 for b in bars if b.value is not None] + [1])
     parts = [_open_svg(chart_id, width, height, title, langs)]
-    parts.append(f'<line x1="{plot_x}" x2="{plot_x}" y1="{top}" y2="{top + row * len(bars)}" '
-                 f'stroke="{GRID}" stroke-width="1"/>')
+    parts.append(
+        f'<line x1="{plot_x}" x2="{plot_x}" y1="{top}" y2="{top + row * len(bars)}" stroke="{GRID}" stroke-width="1"/>'
+    )
     for i, b in enumerate(bars):
         y = top + i * row
         mid = y + row / 2 + 4
-        parts.append(f'<g class="bar" data-key="{escape(b.key)}" '
-                     + (f'data-cases="{b.value}"' if b.value is not None else 'data-withheld="true"') + ">")
+        parts.append(
+            f'<g class="bar" data-key="{escape(b.key)}" '
+            + (f'data-cases="{b.value}"' if b.value is not None else 'data-withheld="true"')
+            + ">"
+        )
         parts.append(_svg_text(b.label, langs, x=label_width, y=mid, anchor="end", max_width=label_width - 4))
         if b.value is not None:
             w = max(plot_w * b.value / vmax, 1.5)
             end = plot_x + w
-            parts.append(f'<rect x="{plot_x}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" rx="2" '
-                         f'fill="{b.colour}"><title>{escape(label_text(b.label, langs[0]))}: '
-                         f'{fmt(b.value)}</title></rect>')
+            parts.append(
+                f'<rect x="{plot_x}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" rx="2" '
+                f'fill="{b.colour}"><title>{escape(label_text(b.label, langs[0]))}: '
+                f"{fmt(b.value)}</title></rect>"
+            )
             if b.prev is not None and prev_year is not None:
                 px = plot_x + plot_w * b.prev / vmax
-                parts.append(f'<line class="prev" x1="{px:.1f}" x2="{px:.1f}" y1="{y + 1}" y2="{y + row - 1}" '
-                             f'stroke="{INK}" stroke-opacity="0.65" stroke-width="1.75"><title>{prev_year}: {fmt(b.prev)}</title></line>')
-            parts.append(f'<text x="{end + 5:.1f}" y="{mid:.1f}" font-size="12" fill="{INK}" font-weight="600"'
-                         f'{HALO}>{fmt(b.value)}</text>')
+                parts.append(
+                    f'<line class="prev" x1="{px:.1f}" x2="{px:.1f}" y1="{y + 1}" y2="{y + row - 1}" '
+                    f'stroke="{INK}" stroke-opacity="0.65" stroke-width="1.75"><title>{prev_year}: {fmt(b.prev)}</title></line>'
+                )
+            parts.append(
+                f'<text x="{end + 5:.1f}" y="{mid:.1f}" font-size="12" fill="{INK}" font-weight="600"'
+                f"{HALO}>{fmt(b.value)}</text>"
+            )
         else:
-            parts.append(f'<rect x="{plot_x}" y="{y + 5}" width="64" height="{row - 10}" rx="2" fill="none" '
-                         f'stroke="{WITHHELD}" stroke-dasharray="3 2"/>')
-            parts.append(_withheld_word(langs, x=plot_x + 32, y=mid - 0.5, size=10.5, anchor="middle",
-                                        fill=MUTED))
+            parts.append(
+                f'<rect x="{plot_x}" y="{y + 5}" width="64" height="{row - 10}" rx="2" fill="none" '
+                f'stroke="{WITHHELD}" stroke-dasharray="3 2"/>'
+            )
+            parts.append(_withheld_word(langs, x=plot_x + 32, y=mid - 0.5, size=10.5, anchor="middle", fill=MUTED))
         parts.append("</g>")
     if with_prev:
         ly = top + row * len(bars) + 17
-        parts.append(f'<line x1="{plot_x}" x2="{plot_x}" y1="{ly - 10}" y2="{ly + 2}" stroke="{INK}" '
-                     f'stroke-width="2"/>')
-        parts.append(_svg_text({"en": f"{prev_year} figure", "sw": f"takwimu ya {prev_year}"}, langs,
-                               x=plot_x + 6, y=ly, size=11, fill=MUTED))
+        parts.append(
+            f'<line x1="{plot_x}" x2="{plot_x}" y1="{ly - 10}" y2="{ly + 2}" stroke="{INK}" stroke-width="2"/>'
+        )
+        parts.append(
+            _svg_text(
+                {"en": f"{prev_year} figure", "sw": f"takwimu ya {prev_year}"},
+                langs,
+                x=plot_x + 6,
+                y=ly,
+                size=11,
+                fill=MUTED,
+            )
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -178,8 +228,16 @@ def _short_via(via: str, size: float, max_width: float) -> str:
     return " → ".join(parts)
 
 
-def flow_chart(chart_id: str, flows: Sequence[Flow], langs: Sequence[str], *, title: Label,
-               width: int = 1000, height: int = 420, min_node: float = 16) -> Markup:
+def flow_chart(
+    chart_id: str,
+    flows: Sequence[Flow],
+    langs: Sequence[str],
+    *,
+    title: Label,
+    width: int = 1000,
+    height: int = 420,
+    min_node: float = 16,
+) -> Markup:
     """A Sankey-like diagram of routes: origin → transit → destination, band width ∝ cases.
 
     Small nodes are drawn at least `min_node` high so that every label has its own line; the bands keep
@@ -191,8 +249,7 @@ def flow_chart(chart_id: str, flows: Sequence[Flow], langs: Sequence[str], *, ti
         for col, name in ((0, f.origin), (1, f.via), (2, f.destination)):
             node = nodes.setdefault((col, name), _Node(col, name if (col != 1 or name) else direct))
             node.total += f.cases
-    columns = {c: sorted((n for (col, _), n in nodes.items() if col == c), key=lambda n: -n.total)
-               for c in range(3)}
+    columns = {c: sorted((n for (col, _), n in nodes.items() if col == c), key=lambda n: -n.total) for c in range(3)}
     gap, top, bottom = 8, 26, 6
     total = sum(f.cases for f in flows) or 1
 
@@ -219,8 +276,7 @@ def flow_chart(chart_id: str, flows: Sequence[Flow], langs: Sequence[str], *, ti
             y += n.h + gap
 
     parts = [_open_svg(chart_id, width, height, title, langs)]
-    heads = ({"en": "Origin", "sw": "Asili"}, {"en": "Transit", "sw": "Kupitia"},
-             {"en": "Destination", "sw": "Mwisho"})
+    heads = ({"en": "Origin", "sw": "Asili"}, {"en": "Transit", "sw": "Kupitia"}, {"en": "Destination", "sw": "Mwisho"})
     for c, head in enumerate(heads):
         anchor = ("end", "start", "start")[c]
         hx = (xs[0] + node_w, xs[1], xs[2])[c]
@@ -235,35 +291,52 @@ def flow_chart(chart_id: str, flows: Sequence[Flow], langs: Sequence[str], *, ti
         x0, x1 = xs[a.column] + node_w, xs[b.column]
         mx = (x0 + x1) / 2
         tip = f"{label_text(a.name, langs[0])} → {label_text(b.name, langs[0])}: {fmt(f.cases)}"
-        return (f'<path class="band" data-route="{escape(f.key)}" data-seg="{seg}" data-cases="{f.cases}" '
-                f'd="M{x0:.1f},{y0:.1f} C{mx:.1f},{y0:.1f} {mx:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" fill="none" '
-                f'stroke="{colour}" stroke-opacity="0.4" stroke-width="{max(w, 1):.1f}">'
-                f"<title>{escape(tip)}</title></path>")
+        return (
+            f'<path class="band" data-route="{escape(f.key)}" data-seg="{seg}" data-cases="{f.cases}" '
+            f'd="M{x0:.1f},{y0:.1f} C{mx:.1f},{y0:.1f} {mx:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" fill="none" '
+            f'stroke="{colour}" stroke-opacity="0.4" stroke-width="{max(w, 1):.1f}">'
+            f"<title>{escape(tip)}</title></path>"
+        )
 
     # Order each node's bands by the other end's position, which keeps crossings few.
     for f in sorted(flows, key=lambda f: (nodes[(0, f.origin)].y, nodes[(1, f.via)].y)):
         o = nodes[(0, f.origin)]
         parts.append(band(o, nodes[(1, f.via)], f, o.colour, "in"))
-    for f in sorted(flows, key=lambda f: (nodes[(1, f.via)].y, nodes[(2, f.destination)].y,
-                                          nodes[(0, f.origin)].y)):
+    for f in sorted(flows, key=lambda f: (nodes[(1, f.via)].y, nodes[(2, f.destination)].y, nodes[(0, f.origin)].y)):
         parts.append(band(nodes[(1, f.via)], nodes[(2, f.destination)], f, nodes[(0, f.origin)].colour, "out"))
     for (col, key), n in nodes.items():
-        parts.append(f'<rect class="node" data-node="{escape(key)}" data-column="{col}" data-cases="{n.total}" '
-                     f'x="{xs[col]:.1f}" y="{n.y:.1f}" width="{node_w}" height="{n.h:.1f}" rx="1.5" '
-                     f'fill="{n.colour}"/>')
+        parts.append(
+            f'<rect class="node" data-node="{escape(key)}" data-column="{col}" data-cases="{n.total}" '
+            f'x="{xs[col]:.1f}" y="{n.y:.1f}" width="{node_w}" height="{n.h:.1f}" rx="1.5" '
+            f'fill="{n.colour}"/>'
+        )
         cy = n.y + n.h / 2 + 4
         count = f"  {fmt(n.total)}"
         if col == 0:
-            parts.append(_svg_text(n.name, langs, x=xs[0] - 6, y=cy, anchor="end", weight="600",
-                                   max_width=label_room - 10, suffix=count))
+            parts.append(
+                _svg_text(
+                    n.name,
+                    langs,
+                    x=xs[0] - 6,
+                    y=cy,
+                    anchor="end",
+                    weight="600",
+                    max_width=label_room - 10,
+                    suffix=count,
+                )
+            )
         elif col == 2:
-            parts.append(_svg_text(n.name, langs, x=xs[2] + node_w + 6, y=cy, weight="600",
-                                   max_width=label_room - 10, suffix=count))
+            parts.append(
+                _svg_text(
+                    n.name, langs, x=xs[2] + node_w + 6, y=cy, weight="600", max_width=label_room - 10, suffix=count
+                )
+            )
         else:
             room = xs[2] - xs[1] - node_w - 30
             name = n.name if not isinstance(n.name, str) else _short_via(n.name, 11.5, room)
-            parts.append(_svg_text(name, langs, x=xs[1] + node_w + 5, y=cy, size=11.5, weight="600",
-                                   max_width=room, extra=HALO))
+            parts.append(
+                _svg_text(name, langs, x=xs[1] + node_w + 5, y=cy, size=11.5, weight="600", max_width=room, extra=HALO)
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -276,8 +349,17 @@ class Pair:
     cur: int | None
 
 
-def dumbbell_chart(chart_id: str, pairs: Sequence[Pair], langs: Sequence[str], *, title: Label,
-                   years: tuple[int, int], width: int = 520, label_width: int = 150, row: int = 26) -> Markup:
+def dumbbell_chart(
+    chart_id: str,
+    pairs: Sequence[Pair],
+    langs: Sequence[str],
+    *,
+    title: Label,
+    years: tuple[int, int],
+    width: int = 520,
+    label_width: int = 150,
+    row: int = 26,
+) -> Markup:
     """Previous year (hollow dot) to this year (filled dot) for each cell published in both years."""
     top, bottom = 28, 8
     height = top + row * max(len(pairs), 1) + bottom
@@ -285,40 +367,57 @@ def dumbbell_chart(chart_id: str, pairs: Sequence[Pair], langs: Sequence[str], *
     vmax = max([p.prev or 0 for p in pairs] + [p.cur or 0 for p in pairs] + [1])
     parts = [_open_svg(chart_id, width, height, title, langs)]
     up, down = "#be123c", "#0f766e"
-    parts.append(f'<circle cx="{plot_x + 4}" cy="12" r="5" fill="#fff" stroke="{MUTED}" stroke-width="2"/>'
-                 f'<text x="{plot_x + 14}" y="16" font-size="11" fill="{MUTED}">{years[0]}</text>'
-                 f'<circle cx="{plot_x + 64}" cy="12" r="5" fill="{INK}"/>'
-                 f'<text x="{plot_x + 74}" y="16" font-size="11" fill="{MUTED}">{years[1]}</text>')
+    parts.append(
+        f'<circle cx="{plot_x + 4}" cy="12" r="5" fill="#fff" stroke="{MUTED}" stroke-width="2"/>'
+        f'<text x="{plot_x + 14}" y="16" font-size="11" fill="{MUTED}">{years[0]}</text>'
+        f'<circle cx="{plot_x + 64}" cy="12" r="5" fill="{INK}"/>'
+        f'<text x="{plot_x + 74}" y="16" font-size="11" fill="{MUTED}">{years[1]}</text>'
+    )
     for i, p in enumerate(pairs):
         y = top + i * row + row / 2
-        attrs = f'data-key="{escape(p.key)}" data-prev="{"" if p.prev is None else p.prev}" ' \
-                f'data-cur="{"" if p.cur is None else p.cur}"'
+        attrs = (
+            f'data-key="{escape(p.key)}" data-prev="{"" if p.prev is None else p.prev}" '
+            f'data-cur="{"" if p.cur is None else p.cur}"'
+        )
         parts.append(f'<g class="pair" {attrs}>')
         parts.append(_svg_text(p.label, langs, x=label_width, y=y + 4, anchor="end", max_width=label_width - 4))
         parts.append(f'<line x1="{plot_x}" x2="{plot_x + plot_w}" y1="{y}" y2="{y}" stroke="{GRID}"/>')
         if p.prev is not None and p.cur is not None:
             x0, x1 = plot_x + plot_w * p.prev / vmax, plot_x + plot_w * p.cur / vmax
             colour = up if p.cur > p.prev else down if p.cur < p.prev else MUTED
-            parts.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y}" y2="{y}" stroke="{colour}" '
-                         f'stroke-width="3"/>')
-            parts.append(f'<circle cx="{x0:.1f}" cy="{y}" r="5" fill="#fff" stroke="{MUTED}" stroke-width="2">'
-                         f'<title>{years[0]}: {fmt(p.prev)}</title></circle>')
-            parts.append(f'<circle cx="{x1:.1f}" cy="{y}" r="5" fill="{INK}"><title>{years[1]}: '
-                         f'{fmt(p.cur)}</title></circle>')
+            parts.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y}" y2="{y}" stroke="{colour}" stroke-width="3"/>')
+            parts.append(
+                f'<circle cx="{x0:.1f}" cy="{y}" r="5" fill="#fff" stroke="{MUTED}" stroke-width="2">'
+                f"<title>{years[0]}: {fmt(p.prev)}</title></circle>"
+            )
+            parts.append(
+                f'<circle cx="{x1:.1f}" cy="{y}" r="5" fill="{INK}"><title>{years[1]}: {fmt(p.cur)}</title></circle>'
+            )
             delta = p.cur - p.prev
             sign = "+" if delta > 0 else "−" if delta < 0 else "±"
-            parts.append(f'<text x="{plot_x + plot_w + 8}" y="{y + 4}" font-size="12" font-weight="600" '
-                         f'fill="{colour}">{sign}{fmt(abs(delta))}</text>')
+            parts.append(
+                f'<text x="{plot_x + plot_w + 8}" y="{y + 4}" font-size="12" font-weight="600" '
+                f'fill="{colour}">{sign}{fmt(abs(delta))}</text>'
+            )
         else:
             for value, year, filled in ((p.prev, years[0], False), (p.cur, years[1], True)):
                 if value is not None:
                     x = plot_x + plot_w * value / vmax
                     fill = f'fill="{INK}"' if filled else f'fill="#fff" stroke="{MUTED}" stroke-width="2"'
-                    parts.append(f'<circle cx="{x:.1f}" cy="{y}" r="5" {fill}><title>{year}: {fmt(value)}'
-                                 f'</title></circle>')
+                    parts.append(
+                        f'<circle cx="{x:.1f}" cy="{y}" r="5" {fill}><title>{year}: {fmt(value)}</title></circle>'
+                    )
             missing = "" if p.cur is None and p.prev is None else f"{years[1] if p.cur is None else years[0]}: "
-            parts.append(_svg_text({lang: f"{missing}{WITHHELD_TEXT[lang]}" for lang in langs}, langs,
-                                   x=plot_x + plot_w + 8, y=y + 4, size=11, fill=MUTED))
+            parts.append(
+                _svg_text(
+                    {lang: f"{missing}{WITHHELD_TEXT[lang]}" for lang in langs},
+                    langs,
+                    x=plot_x + plot_w + 8,
+                    y=y + 4,
+                    size=11,
+                    fill=MUTED,
+                )
+            )
         parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))

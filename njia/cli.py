@@ -34,8 +34,10 @@ def _ready(settings: Settings) -> None:
         if not warehouse.is_initialised(settings):
             raise _ConfigError("the warehouse is not initialised: run `njia init` first")
         if pending := warehouse.pending_migrations(settings):
-            raise _ConfigError(f"the warehouse is older than this version of Njia ({len(pending)} migration(s) "
-                               f"not applied: {', '.join(pending)}): run `njia init` to upgrade it")
+            raise _ConfigError(
+                f"the warehouse is older than this version of Njia ({len(pending)} migration(s) "
+                f"not applied: {', '.join(pending)}): run `njia init` to upgrade it"
+            )
     except warehouse.WarehouseError as exc:
         raise _ConfigError(str(exc)) from exc
 
@@ -49,7 +51,9 @@ def _echo_err(text: str) -> None:
 def main(verbose: bool) -> None:
     """Njia: route reports from civil-society organisations to marts and the yearly report."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @main.command()
@@ -67,8 +71,10 @@ def init() -> None:
     click.echo(f"warehouse ready ({where}); migrations applied now: {', '.join(applied) or 'none'}")
 
 
-_WORKERS_HELP = ("Processes ingesting different organisations' files in parallel (an organisation's files stay "
-                 "in delivery order in one process); 1 = one file at a time here. Default: NJIA_INGEST_WORKERS.")
+_WORKERS_HELP = (
+    "Processes ingesting different organisations' files in parallel (an organisation's files stay "
+    "in delivery order in one process); 1 = one file at a time here. Default: NJIA_INGEST_WORKERS."
+)
 
 
 def _with_workers(settings: Settings, workers: int | None) -> Settings:
@@ -141,8 +147,12 @@ def _parse_langs(value: str) -> tuple[str, ...]:
 @main.command()
 @click.option("--year", type=click.IntRange(2010, 2100), required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--min-cell", type=click.IntRange(min=1), default=None,
-              help="Small-cell threshold k (internal use; 1 turns suppression off). Default: NJIA_MIN_CELL.")
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Small-cell threshold k (internal use; 1 turns suppression off). Default: NJIA_MIN_CELL.",
+)
 @click.option("--lang", default="en,sw", show_default=True, help="Languages of the HTML page.")
 def report(year: int, out_dir: Path, min_cell: int | None, lang: str) -> None:
     """Write the yearly report pack (XLSX, CSV, HTML) for YEAR into OUT."""
@@ -181,17 +191,23 @@ def status(as_json: bool) -> None:
         return
     click.echo(f"{'organisation':<14}{'files':>6}{'accepted':>10}{'rejected':>10}{'rows':>9}  periods")
     for o in data["organisations"]:
-        click.echo(f"{o['organisation']:<14}{o['files']:>6}{o['accepted']:>10}{o['rejected']:>10}"
-                   f"{o['rows_loaded'] or 0:>9}  {', '.join(o['periods'])}")
+        click.echo(
+            f"{o['organisation']:<14}{o['files']:>6}{o['accepted']:>10}{o['rejected']:>10}"
+            f"{o['rows_loaded'] or 0:>9}  {', '.join(o['periods'])}"
+        )
     if data["never_submitted"]:
         click.echo("registered but never accepted: " + ", ".join(data["never_submitted"]))
     portal = data["portal"]
     if portal["last_7_days"]:
-        click.echo("portal (last 7 days): " + ", ".join(
-            f"{e['event']} {'ok' if e['ok'] else 'failed'} {e['count']}" for e in portal["last_7_days"]))
+        click.echo(
+            "portal (last 7 days): "
+            + ", ".join(f"{e['event']} {'ok' if e['ok'] else 'failed'} {e['count']}" for e in portal["last_7_days"])
+        )
         for e in portal["recent"]:
-            click.echo(f"  {e['at'][:19]}  {e['event']:<17}{'ok' if e['ok'] else 'FAILED':<7}"
-                       f"{e['organisation'] or '-':<14}{e['email'] or '-'}  {e['ip'] or ''}  {e['detail'] or ''}")
+            click.echo(
+                f"  {e['at'][:19]}  {e['event']:<17}{'ok' if e['ok'] else 'FAILED':<7}"
+                f"{e['organisation'] or '-':<14}{e['email'] or '-'}  {e['ip'] or ''}  {e['detail'] or ''}"
+            )
     for a in data["alerts"]:
         where = ", ".join(a["sent"]) or "no channel configured"
         failed = f"; not delivered: {', '.join(a['failed'])}" if a["failed"] else ""
@@ -208,8 +224,10 @@ def _echo_freshness(sources: list[dict]) -> None:
     click.echo("source freshness (dbt; thresholds from the sources' YAML):")
     for s in sources:
         limits = f"warn after {s['warn_after']}, error after {s['error_after']}"
-        click.echo(f"  {s['source']:<22}{s['status']:<15}{describe_age(s['age_seconds']):<26}"
-                   f"checked {s['checked_at']}; {limits}")
+        click.echo(
+            f"  {s['source']:<22}{s['status']:<15}{describe_age(s['age_seconds']):<26}"
+            f"checked {s['checked_at']}; {limits}"
+        )
 
 
 @main.command()
@@ -228,8 +246,12 @@ def freshness() -> None:
 
 
 @main.command()
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the demo keeps its state (default: NJIA_HOME).")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo keeps its state (default: NJIA_HOME).",
+)
 def demo(home: Path | None) -> None:
     """Generate fictional submissions and run the whole pipeline on the embedded warehouse (never on the server
     NJIA_WAREHOUSE_URL names: the demo refuses to run while it is set)."""
@@ -261,8 +283,12 @@ def _portal_settings() -> Settings:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes.")
-@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
-              help="Proxies trusted to say the client's address (X-Forwarded-For), e.g. the TLS proxy's.")
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies trusted to say the client's address (X-Forwarded-For), e.g. the TLS proxy's.",
+)
 def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     """Serve the portal (HTTP; put it behind a TLS proxy and set NJIA_PORTAL_SECURE_COOKIES=true)."""
     import uvicorn
@@ -275,12 +301,22 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
         create_app(settings)  # fails here, with its message, rather than in every worker
     except PortalConfigError as exc:
         raise _ConfigError(str(exc)) from exc
-    click.echo(f"Njia portal on http://{host}:{port} (warehouse: "
-               f"{'embedded under ' + str(settings.home_dir) if settings.embedded else 'NJIA_WAREHOUSE_URL'}; "
-               f"inbox: {settings.inbox_url})")
-    uvicorn.run("njia.portal.app:from_environment", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, server_header=False,
-                log_level="info")
+    click.echo(
+        f"Njia portal on http://{host}:{port} (warehouse: "
+        f"{'embedded under ' + str(settings.home_dir) if settings.embedded else 'NJIA_WAREHOUSE_URL'}; "
+        f"inbox: {settings.inbox_url})"
+    )
+    uvicorn.run(
+        "njia.portal.app:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+        log_level="info",
+    )
 
 
 def _print_links(created) -> None:
@@ -319,8 +355,11 @@ def add_users(csv_file: Path) -> None:
     except (accounts.AccountError, RegistryError) as exc:
         raise click.ClickException(str(exc)) from exc
     _print_links(created)
-    click.echo(f"{len(created)} account(s); send each link to its owner (each works once, for "
-               f"{settings.portal_link_hours} hours)", err=True)
+    click.echo(
+        f"{len(created)} account(s); send each link to its owner (each works once, for "
+        f"{settings.portal_link_hours} hours)",
+        err=True,
+    )
 
 
 @portal.command("reset-link")

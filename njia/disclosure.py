@@ -37,17 +37,32 @@ from njia import reporting_tables
 
 # The published tables the attacker sees, in the order their cells are ranked, each with the columns that name
 # a cell (its key, from dbt's reporting models: njia.reporting_tables).
-_RANKED = ("cases_by_route", "cases_by_origin_county", "cases_by_province", "cases_by_destination_country",
-           "cases_by_transit_point", "cases_by_exploitation_type", "cases_by_carrier", "cases_by_recruitment_method",
-           "cases_by_means_of_control", "coverage")
+_RANKED = (
+    "cases_by_route",
+    "cases_by_origin_county",
+    "cases_by_province",
+    "cases_by_destination_country",
+    "cases_by_transit_point",
+    "cases_by_exploitation_type",
+    "cases_by_carrier",
+    "cases_by_recruitment_method",
+    "cases_by_means_of_control",
+    "coverage",
+)
 KEYS: Mapping[str, tuple[str, ...]] = {name: reporting_tables.by_name()[name].key for name in _RANKED}
 # "Cases on routes involving X" tables whose items are not published per route: a cell is at least 1 and at
 # most the year's total, and nothing more follows (a row may list several items, or none).
 LISTS_NOT_PER_ROUTE = ("cases_by_carrier", "cases_by_recruitment_method", "cases_by_means_of_control")
 # Cells that joint suppression may withhold; the year's total stays published (it is withheld only when
 # small, by dbt), and the list tables link to nothing but it.
-WITHHOLDABLE = ("cases_by_route", "cases_by_origin_county", "cases_by_province", "cases_by_destination_country",
-                "cases_by_transit_point", "cases_by_exploitation_type")
+WITHHOLDABLE = (
+    "cases_by_route",
+    "cases_by_origin_county",
+    "cases_by_province",
+    "cases_by_destination_country",
+    "cases_by_transit_point",
+    "cases_by_exploitation_type",
+)
 # In the "other routes" shape, the route table's line for an origin's unlisted routes has this destination.
 OTHER_ROUTES = "other"
 _TABLE_ORDER = {name: i for i, name in enumerate(KEYS)}
@@ -112,8 +127,10 @@ class AuditResult:
             return f"{self.year}: all {len(self.intervals)} withheld cells protected (hi - lo >= {self.k})"
         shown = "; ".join(i.describe() for i in self.failures[:limit])
         more = f"; and {len(self.failures) - limit} more" if len(self.failures) > limit else ""
-        return (f"{self.year}: {len(self.failures)} of {len(self.intervals)} withheld cells can be worked out "
-                f"to a range narrower than k = {self.k} from the published tables: {shown}{more}")
+        return (
+            f"{self.year}: {len(self.failures)} of {len(self.intervals)} withheld cells can be worked out "
+            f"to a range narrower than k = {self.k} from the published tables: {shown}{more}"
+        )
 
 
 @dataclass
@@ -137,8 +154,10 @@ def _country_of(location_code: str) -> str:
         return "KE"
     if kind == "country" and rest:
         return rest
-    raise DisclosureError(f"a route ends at {location_code!r}, which is neither a county nor a country: the "
-                          "audit cannot link it to cases_by_destination_country")
+    raise DisclosureError(
+        f"a route ends at {location_code!r}, which is neither a county nor a country: the "
+        "audit cannot link it to cases_by_destination_country"
+    )
 
 
 def _cell_rows(rows: Mapping[str, Sequence[Mapping[str, Any]]], table: str) -> list[tuple[Cell, int | None]]:
@@ -149,8 +168,12 @@ def _cell_rows(rows: Mapping[str, Sequence[Mapping[str, Any]]], table: str) -> l
         withheld = value is None if table == "coverage" else bool(r["suppressed"])
         if withheld != (value is None):
             raise DisclosureError(f"{table}: a row is marked withheld and carries a count, or the reverse: {r}")
-        out.append((Cell(table, tuple("" if r[c] is None else str(r[c]) for c in KEYS[table])),
-                    None if withheld else int(value)))
+        out.append(
+            (
+                Cell(table, tuple("" if r[c] is None else str(r[c]) for c in KEYS[table])),
+                None if withheld else int(value),
+            )
+        )
     return out
 
 
@@ -205,7 +228,11 @@ class _System:
             lo.append(self.values[cell])
             hi.append(self.values[cell])
             names.append(cell)
-        for plus, minus, kind, in self.links:
+        for (
+            plus,
+            minus,
+            kind,
+        ) in self.links:
             r = len(lo)
             rows += [r] * (len(plus) + len(minus))
             cols += plus + minus
@@ -274,8 +301,10 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], route_floor: int) -
         for cell, value in _cell_rows(rows, table):
             idx = members.get(code(cell.key))
             if not idx:
-                raise DisclosureError(f"{cell} is published but no route of cases_by_route belongs to it: the "
-                                      "published tables do not fit together")
+                raise DisclosureError(
+                    f"{cell} is published but no route of cases_by_route belongs to it: the "
+                    "published tables do not fit together"
+                )
             cells[cell] = idx
             values[cell] = value
 
@@ -305,8 +334,9 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], route_floor: int) -
 # --------------------------------------------------------------------------------------------- the audit
 
 
-def _solve(system: _System, withheld: set[Cell], targets: Iterable[Cell], *, integer: bool,
-           explain: bool = False) -> dict[Cell, Interval]:
+def _solve(
+    system: _System, withheld: set[Cell], targets: Iterable[Cell], *, integer: bool, explain: bool = False
+) -> dict[Cell, Interval]:
     lb, ub = system.bounds(withheld)
     a, lo, hi, names = system.matrices(withheld)
     out: dict[Cell, Interval] = {}
@@ -317,15 +347,20 @@ def _solve(system: _System, withheld: set[Cell], targets: Iterable[Cell], *, int
         pins: list[str] = []
         for sign in (1.0, -1.0):
             if integer:
-                res = milp(sign * c, constraints=LinearConstraint(a, lo, hi) if a.shape[0] else None,
-                           integrality=np.ones(system.n), bounds=Bounds(lb, ub),
-                           options={"presolve": True, "mip_rel_gap": 0.0, "time_limit": SOLVE_SECONDS})
+                res = milp(
+                    sign * c,
+                    constraints=LinearConstraint(a, lo, hi) if a.shape[0] else None,
+                    integrality=np.ones(system.n),
+                    bounds=Bounds(lb, ub),
+                    options={"presolve": True, "mip_rel_gap": 0.0, "time_limit": SOLVE_SECONDS},
+                )
             else:
-                res = linprog(sign * c, bounds=list(zip(lb, ub, strict=True)),
-                              method="highs", **_split(a, lo, hi))
+                res = linprog(sign * c, bounds=list(zip(lb, ub, strict=True)), method="highs", **_split(a, lo, hi))
             if res.status == 2:
-                raise DisclosureError("the published tables contradict each other (no counts fit them all): "
-                                      "rebuild the reporting tables before publishing")
+                raise DisclosureError(
+                    "the published tables contradict each other (no counts fit them all): "
+                    "rebuild the reporting tables before publishing"
+                )
             if res.status != 0 or res.x is None:
                 raise DisclosureError(f"the audit's solver stopped on {cell}: {res.message}")
             value = sign * float(res.fun)
@@ -362,8 +397,12 @@ def _pins(system: _System, withheld: set[Cell], a, lo, hi, names, sign, c, lb, u
             out.append(f"{name} = {int(hi[j])}" if isinstance(name, Cell) else "the additive tables' total")
     # A visible single-unknown cell is a fixed bound; its reduced cost says whether it pins.
     for cell, idx in system.cells.items():
-        if cell not in withheld and len(idx) == 1 and lb[idx[0]] == ub[idx[0]] and abs(lp.lower.marginals[idx[0]]) + \
-                abs(lp.upper.marginals[idx[0]]) > 1e-9:
+        if (
+            cell not in withheld
+            and len(idx) == 1
+            and lb[idx[0]] == ub[idx[0]]
+            and abs(lp.lower.marginals[idx[0]]) + abs(lp.upper.marginals[idx[0]]) > 1e-9
+        ):
             out.append(f"{cell} = {int(lb[idx[0]])}")
     return out
 
@@ -372,8 +411,15 @@ def withheld_cells(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> set[Cell]
     return {cell for table in KEYS for cell, value in _cell_rows(rows, table) if value is None}
 
 
-def audit_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int, *, integer: bool = True,
-               explain: bool = True, route_floor: int | None = None) -> AuditResult:
+def audit_year(
+    rows: Mapping[str, Sequence[Mapping[str, Any]]],
+    year: int,
+    k: int,
+    *,
+    integer: bool = True,
+    explain: bool = True,
+    route_floor: int | None = None,
+) -> AuditResult:
     """The attacker's interval of every withheld cell of one year's published tables (`rows`: table -> rows
     with the key columns, `cases`/`cases_total` and `suppressed`, as the pack reads them).
 
@@ -396,8 +442,9 @@ def audit_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: in
 # --------------------------------------------------------------------------------------------- protection
 
 
-def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int, *,
-                 route_floor: int | None = None) -> Protection:
+def protect_year(
+    rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: int, *, route_floor: int | None = None
+) -> Protection:
     """Withhold extra cells of one year until the audit passes; returns them (their values, for the tally).
 
     Deterministic: cells are visited in table order, and among the published cells whose equations pin a
@@ -431,8 +478,10 @@ def protect_year(rows: Mapping[str, Sequence[Mapping[str, Any]]], year: int, k: 
                 # pinning cell anyway; the next round finds that cell pinned and withholds its partner.
                 chosen = candidates[0]
             if chosen is None:
-                raise DisclosureError(f"{year}: no published cell is linked to {current.describe()}; the year "
-                                      "cannot be published in this shape")
+                raise DisclosureError(
+                    f"{year}: no published cell is linked to {current.describe()}; the year "
+                    "cannot be published in this shape"
+                )
             out.extra.append((chosen, int(system.values[chosen])))  # type: ignore[arg-type]
             withheld.add(chosen)
     raise DisclosureError(f"{year}: joint suppression did not settle within {MAX_ROUNDS} rounds")
@@ -466,7 +515,8 @@ def read_years(conn: Any, schema: str) -> dict[int, dict[str, list[dict[str, Any
         value = ["cases_total"] if table == "coverage" else ["cases", "suppressed"]
         columns = ["report_year", *key, *value, *(["former_province"] if table == "cases_by_origin_county" else [])]
         query = sql.SQL("select {} from {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(schema, table))
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(schema, table)
+        )
         for row in conn.execute(query):
             record = dict(zip(columns, row, strict=True))
             years[int(record.pop("report_year"))][table].append(record)
@@ -481,7 +531,8 @@ def protect_schema(conn: Any, schema: str, k: int) -> list[Protection]:
         for cell, _ in protection.extra:
             key = KEYS[cell.table]
             where = sql.SQL(" and ").join(
-                sql.SQL("{}::text = %s").format(sql.Identifier(c)) for c in ("report_year", *key))
+                sql.SQL("{}::text = %s").format(sql.Identifier(c)) for c in ("report_year", *key)
+            )
             withhold = "cases_total = null" if cell.table == "coverage" else "cases = null, suppressed = true"
             conn.execute(
                 sql.SQL("update {} set " + withhold + " where ").format(sql.Identifier(schema, cell.table)) + where,
@@ -495,5 +546,17 @@ def audit_schema(conn: Any, schema: str, k: int) -> list[AuditResult]:
     return [audit_year(rows, year, k) for year, rows in read_years(conn, schema).items()]
 
 
-__all__ = ["KEYS", "AuditResult", "Cell", "DisclosureError", "Interval", "Protection", "audit_schema",
-           "audit_year", "protect_schema", "protect_year", "read_years", "withheld_cells"]
+__all__ = [
+    "KEYS",
+    "AuditResult",
+    "Cell",
+    "DisclosureError",
+    "Interval",
+    "Protection",
+    "audit_schema",
+    "audit_year",
+    "protect_schema",
+    "protect_year",
+    "read_years",
+    "withheld_cells",
+]

@@ -115,7 +115,10 @@ def alert(settings: Settings, quarter: Quarter, missing: list[MissingSubmission]
     for m in missing:
         log.warning(
             "no submission from %s (%s) for %s; last accepted period: %s",
-            m.organisation_code, m.organisation_name, m.period, m.last_period or "never",
+            m.organisation_code,
+            m.organisation_name,
+            m.period,
+            m.last_period or "never",
         )
     if missing:
         detail = f"{quarter.label}: no submission from {', '.join(m.organisation_code for m in missing)}"
@@ -127,14 +130,19 @@ def alert(settings: Settings, quarter: Quarter, missing: list[MissingSubmission]
     if missing:
         from njia.alerts import Alert, notify
 
-        notify(settings, Alert(
-            "submissions_missing",
-            detail,
-            tuple(f"{m.organisation_code} ({m.organisation_name}): last accepted period {m.last_period or 'never'}"
-                  for m in missing),
-            # The DAG runs daily; people are told again only when the set of missing organisations changes.
-            key=f"missing:{detail}",
-        ))
+        notify(
+            settings,
+            Alert(
+                "submissions_missing",
+                detail,
+                tuple(
+                    f"{m.organisation_code} ({m.organisation_name}): last accepted period {m.last_period or 'never'}"
+                    for m in missing
+                ),
+                # The DAG runs daily; people are told again only when the set of missing organisations changes.
+                key=f"missing:{detail}",
+            ),
+        )
 
 
 def task_failed(context: Mapping[str, Any]) -> None:

@@ -58,11 +58,14 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
     echo(f"Njia demo: state under {home} (embedded PostgreSQL)")
     if not registry.exists():
         manifest = demo.generate_inbox(inbox, registry)
-        echo(f"wrote {len(manifest.files)} fictional submissions from "
-             f"{len({f.organisation_code for f in manifest.files})} invented organisations into {inbox}")
+        echo(
+            f"wrote {len(manifest.files)} fictional submissions from "
+            f"{len({f.organisation_code for f in manifest.files})} invented organisations into {inbox}"
+        )
     warehouse.migrate(settings)
-    outcomes = ingest(settings, progress=lambda i, n, o: o and echo(
-        f"  [{i}/{n}] {o.status:<20} {o.organisation:<10} {o.file_name}"))
+    outcomes = ingest(
+        settings, progress=lambda i, n, o: o and echo(f"  [{i}/{n}] {o.status:<20} {o.organisation:<10} {o.file_name}")
+    )
     echo(f"ingested {len(outcomes)} new file(s); feedback in {inbox}/<organisation>/feedback/")
     result = transform.build(settings)
     echo(result.summary)
@@ -70,8 +73,7 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
         return 1
     with warehouse.connect(settings) as conn:
         years = conn.execute(
-            "select report_year, sum(cases_estimated), count(*) from marts.fct_route_reports"
-            " group by 1 order by 1"
+            "select report_year, sum(cases_estimated), count(*) from marts.fct_route_reports group by 1 order by 1"
         ).fetchall()
     echo("cases in force per year (all organisations, before small-cell suppression):")
     for year, cases, rows in years:

@@ -52,55 +52,82 @@ TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 # Display names of the former provinces in Swahili (the CSVs keep the English values of the seed).
 PROVINCE_SW = {
-    "Coast": "Pwani", "North Eastern": "Kaskazini Mashariki", "Eastern": "Mashariki", "Central": "Kati",
-    "Rift Valley": "Bonde la Ufa", "Western": "Magharibi", "Nyanza": "Nyanza", "Nairobi": "Nairobi",
+    "Coast": "Pwani",
+    "North Eastern": "Kaskazini Mashariki",
+    "Eastern": "Mashariki",
+    "Central": "Kati",
+    "Rift Valley": "Bonde la Ufa",
+    "Western": "Magharibi",
+    "Nyanza": "Nyanza",
+    "Nairobi": "Nairobi",
 }
 
 TEXT: dict[str, dict[str, str]] = {
-    "title": _t("Human trafficking routes in Kenya, {year}", "Njia za usafirishaji haramu wa binadamu nchini Kenya, {year}"),
-    "subtitle": _t("Yearly report from the route reports of civil-society organisations",
-                   "Ripoti ya mwaka kutoka kwa ripoti za njia za mashirika ya kiraia"),
+    "title": _t(
+        "Human trafficking routes in Kenya, {year}", "Njia za usafirishaji haramu wa binadamu nchini Kenya, {year}"
+    ),
+    "subtitle": _t(
+        "Yearly report from the route reports of civil-society organisations",
+        "Ripoti ya mwaka kutoka kwa ripoti za njia za mashirika ya kiraia",
+    ),
     "cases_total": _t("cases reported", "visa vilivyoripotiwa"),
     "organisations": _t("organisations reporting", "mashirika yaliyoripoti"),
     "submissions": _t("files accepted", "mafaili yaliyokubaliwa"),
     "route_records": _t("route records", "rekodi za njia"),
     "periods": _t("reporting periods", "vipindi vya ripoti"),
-    "vs_prev": _t("{sign}{pct} compared with {prev} ({prev_total})",
-                  "{sign}{pct} ikilinganishwa na {prev} ({prev_total})"),
+    "vs_prev": _t(
+        "{sign}{pct} compared with {prev} ({prev_total})", "{sign}{pct} ikilinganishwa na {prev} ({prev_total})"
+    ),
     "no_prev": _t("No figures were published for {prev}.", "Hakuna takwimu zilizochapishwa kwa {prev}."),
     "routes_h": _t("Where the routes go", "Njia zinakoelekea"),
-    "routes_p": _t("The {n} largest routes: where people were recruited, the places they passed through and "
-                   "where they were taken. Band width is the number of cases.",
-                   "Njia {n} kubwa zaidi: walikoajiriwa watu, walikopitia na walikopelekwa. Upana wa "
-                   "mkondo ni idadi ya visa."),
-    "routes_withheld": _t("{n} further lines of the route table are withheld or group the routes of one origin "
-                          "with fewer than {k} cases each (\u201cother routes\u201d); they are not drawn.",
-                          "Mistari mingine {n} ya jedwali la njia imezuiliwa au inaunganisha njia za asili moja "
-                          "zenye visa chini ya {k} kila moja (\u201cnjia nyingine\u201d); haijachorwa."),
-    "routes_more": _t("{n} further published routes are listed in the table at the end.",
-                      "Njia nyingine {n} zilizochapishwa zimeorodheshwa katika jedwali mwishoni."),
-    "origin_h": _t("Where people came from and where they were taken",
-                   "Watu walikotoka na walikopelekwa"),
+    "routes_p": _t(
+        "The {n} largest routes: where people were recruited, the places they passed through and "
+        "where they were taken. Band width is the number of cases.",
+        "Njia {n} kubwa zaidi: walikoajiriwa watu, walikopitia na walikopelekwa. Upana wa mkondo ni idadi ya visa.",
+    ),
+    "routes_withheld": _t(
+        "{n} further lines of the route table are withheld or group the routes of one origin "
+        "with fewer than {k} cases each (\u201cother routes\u201d); they are not drawn.",
+        "Mistari mingine {n} ya jedwali la njia imezuiliwa au inaunganisha njia za asili moja "
+        "zenye visa chini ya {k} kila moja (\u201cnjia nyingine\u201d); haijachorwa.",
+    ),
+    "routes_more": _t(
+        "{n} further published routes are listed in the table at the end.",
+        "Njia nyingine {n} zilizochapishwa zimeorodheshwa katika jedwali mwishoni.",
+    ),
+    "origin_h": _t("Where people came from and where they were taken", "Watu walikotoka na walikopelekwa"),
     "dest_h": _t("Where people were taken", "Watu walikopelekwa"),
-    "how_h": _t("How people were exploited, recruited, moved and controlled",
-                "Jinsi watu walivyonyonywa, kuajiriwa, kusafirishwa na kudhibitiwa"),
+    "how_h": _t(
+        "How people were exploited, recruited, moved and controlled",
+        "Jinsi watu walivyonyonywa, kuajiriwa, kusafirishwa na kudhibitiwa",
+    ),
     "change_h": _t("Change from {prev}", "Mabadiliko tangu {prev}"),
-    "change_p": _t("Only cells published in both years are compared. A change can also mean that more or fewer "
-                   "organisations reported ({prev_orgs} in {prev}, {orgs} in {year}).",
-                   "Ni visanduku vilivyochapishwa katika miaka yote miwili pekee vinavyolinganishwa. Mabadiliko "
-                   "yanaweza pia kumaanisha kuwa mashirika zaidi au machache yaliripoti ({prev_orgs} mwaka "
-                   "{prev}, {orgs} mwaka {year})."),
-    "not_additive": _t("Does not add up to the total: a route counts once for each item it lists.",
-                       "Hazijumliki kufikia jumla: njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha."),
-    "additive": _t("Adds up to the total, except for withheld cells.",
-                   "Zinajumlika kufikia jumla, isipokuwa visanduku vilivyozuiliwa."),
-    "kenyan_origin": _t("Adds up to the cases of routes starting in a Kenyan county, except for withheld cells; "
-                        "routes starting abroad are in no county, so this is less than the total.",
-                        "Zinajumlika kufikia visa vya njia zinazoanzia katika kaunti ya Kenya, isipokuwa visanduku "
-                        "vilivyozuiliwa; njia zinazoanzia nje ya nchi hazimo katika kaunti yoyote, kwa hivyo hii ni "
-                        "chini ya jumla."),
-    "shown_top": _t("The {n} largest are shown; the full list is in the tables at the end.",
-                    "{n} kubwa zaidi zimeonyeshwa; orodha kamili iko katika jedwali mwishoni."),
+    "change_p": _t(
+        "Only cells published in both years are compared. A change can also mean that more or fewer "
+        "organisations reported ({prev_orgs} in {prev}, {orgs} in {year}).",
+        "Ni visanduku vilivyochapishwa katika miaka yote miwili pekee vinavyolinganishwa. Mabadiliko "
+        "yanaweza pia kumaanisha kuwa mashirika zaidi au machache yaliripoti ({prev_orgs} mwaka "
+        "{prev}, {orgs} mwaka {year}).",
+    ),
+    "not_additive": _t(
+        "Does not add up to the total: a route counts once for each item it lists.",
+        "Hazijumliki kufikia jumla: njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha.",
+    ),
+    "additive": _t(
+        "Adds up to the total, except for withheld cells.",
+        "Zinajumlika kufikia jumla, isipokuwa visanduku vilivyozuiliwa.",
+    ),
+    "kenyan_origin": _t(
+        "Adds up to the cases of routes starting in a Kenyan county, except for withheld cells; "
+        "routes starting abroad are in no county, so this is less than the total.",
+        "Zinajumlika kufikia visa vya njia zinazoanzia katika kaunti ya Kenya, isipokuwa visanduku "
+        "vilivyozuiliwa; njia zinazoanzia nje ya nchi hazimo katika kaunti yoyote, kwa hivyo hii ni "
+        "chini ya jumla.",
+    ),
+    "shown_top": _t(
+        "The {n} largest are shown; the full list is in the tables at the end.",
+        "{n} kubwa zaidi zimeonyeshwa; orodha kamili iko katika jedwali mwishoni.",
+    ),
     "empty": _t("No cases in this table.", "Hakuna visa katika jedwali hili."),
     "withheld_list": _t("Withheld:", "Zimezuiliwa:"),
     "about_h": _t("About these figures", "Kuhusu takwimu hizi"),
@@ -117,7 +144,8 @@ TEXT: dict[str, dict[str, str]] = {
         "{contract}; kwa kila shirika na kipindi, faili la mwisho lililokubaliwa pekee ndilo huhesabiwa. Takwimu "
         "ni jumla ya makadirio ya visa katika safu hizo, kwa vipindi vya ripoti vinavyoanza mwaka {year}. Zinaeleza "
         "njia zilizoonekana na mashirika, si kila mwathiriwa nchini Kenya: mtu mmoja anaweza kuripotiwa na mashirika "
-        "mawili, na visa vingi haviripotiwi kamwe."),
+        "mawili, na visa vingi haviripotiwi kamwe.",
+    ),
     "counting_h": _t("Counting rules", "Kanuni za kuhesabu"),
     "counting": _t(
         "By destination country, route and type of exploitation, every case counts once: these tables add up to "
@@ -129,7 +157,8 @@ TEXT: dict[str, dict[str, str]] = {
         "kufikia jumla. Kwa kaunti na mkoa wa zamani wa asili, kila kisa kilichoanzia katika kaunti ya Kenya "
         "huhesabiwa mara moja: zinajumlika kufikia visa vya asili ya Kenya, si jumla. Kwa shirika la ndege, njia ya kuajiri, njia ya "
         "kulazimisha na kituo cha kupitia, njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha "
-        "(\u201cvisa kwenye njia zinazohusisha X\u201d): jedwali hizi hazijumliki kufikia jumla."),
+        "(\u201cvisa kwenye njia zinazohusisha X\u201d): jedwali hizi hazijumliki kufikia jumla.",
+    ),
     "suppression_h": _t("Small numbers are withheld", "Idadi ndogo zimezuiliwa"),
     "suppression": _t(
         "To protect the people behind the figures, every count from 1 to {km1} is withheld (k = {k}), and so are "
@@ -143,38 +172,61 @@ TEXT: dict[str, dict[str, str]] = {
         "jedwali zote za mwaka pamoja. Njia zenye visa chini ya {k} haziorodheshwi moja moja: za kila asili ni "
         "mstari mmoja, \u201cnjia nyingine\u201d. Kabla ya kuchapishwa, ukaguzi hutatua kila jedwali la mwaka, "
         "kama mshambulizi angefanya, na kuthibitisha hili. Idadi zilizozuiliwa zinaonyeshwa kama "
-        "\u201cimezuiliwa\u201d (kisanduku tupu katika mafaili ya CSV na Excel), kamwe si sifuri."),
-    "suppression_off": _t("Suppression is off (k = 1): every count is shown.",
-                          "Uzuiaji umezimwa (k = 1): kila idadi inaonyeshwa."),
-    "internal": _t("INTERNAL: computed with k = {k}, not the published threshold k = {kp}. Do not publish.",
-                   "YA NDANI: imekokotolewa kwa k = {k}, si kiwango cha uchapishaji k = {kp}. Usichapishe."),
+        "\u201cimezuiliwa\u201d (kisanduku tupu katika mafaili ya CSV na Excel), kamwe si sifuri.",
+    ),
+    "suppression_off": _t(
+        "Suppression is off (k = 1): every count is shown.", "Uzuiaji umezimwa (k = 1): kila idadi inaonyeshwa."
+    ),
+    "internal": _t(
+        "INTERNAL: computed with k = {k}, not the published threshold k = {kp}. Do not publish.",
+        "YA NDANI: imekokotolewa kwa k = {k}, si kiwango cha uchapishaji k = {kp}. Usichapishe.",
+    ),
     "codes_h": _t("Code lists", "Orodha za misimbo"),
-    "codes_p": _t("Versions of the code lists used (SHA-256 of each file, first 12 characters).",
-                  "Matoleo ya orodha za misimbo yaliyotumika (SHA-256 ya kila faili, herufi 12 za kwanza)."),
+    "codes_p": _t(
+        "Versions of the code lists used (SHA-256 of each file, first 12 characters).",
+        "Matoleo ya orodha za misimbo yaliyotumika (SHA-256 ya kila faili, herufi 12 za kwanza).",
+    ),
     "files_h": _t("The figures", "Takwimu"),
-    "files_p": _t("Every table of this report, as published in the CSV files and the Excel workbook.",
-                  "Kila jedwali la ripoti hii, kama lilivyochapishwa katika mafaili ya CSV na kitabu cha Excel."),
+    "files_p": _t(
+        "Every table of this report, as published in the CSV files and the Excel workbook.",
+        "Kila jedwali la ripoti hii, kama lilivyochapishwa katika mafaili ya CSV na kitabu cha Excel.",
+    ),
     "withheld": _t("withheld", "imezuiliwa"),
-    "generated": _t("Generated {when} from the reporting tables of the Njia warehouse.",
-                    "Imetengenezwa {when} kutoka kwa jedwali za ripoti za ghala la Njia."),
+    "generated": _t(
+        "Generated {when} from the reporting tables of the Njia warehouse.",
+        "Imetengenezwa {when} kutoka kwa jedwali za ripoti za ghala la Njia.",
+    ),
     "lang_label": _t("Language", "Lugha"),
     "code_list": _t("code list", "orodha"),
     "rows": _t("rows", "safu"),
 }
 
 COLUMN_TITLES: dict[str, dict[str, str]] = {
-    "county_code": _t("county code", "msimbo wa kaunti"), "county_name": _t("county", "kaunti"),
-    "former_province": _t("former province", "mkoa wa zamani"), "cases": _t("cases", "visa"),
-    "suppressed": _t("withheld", "imezuiliwa"), "country_code": _t("country code", "msimbo wa nchi"),
-    "country_name": _t("country", "nchi"), "origin_code": _t("origin", "asili"),
-    "transit_codes": _t("transit", "kupitia"), "destination_code": _t("destination", "mwisho"),
-    "route_label": _t("route", "njia"), "exploitation_type": _t("code", "msimbo"),
-    "label_en": _t("English", "Kiingereza"), "label_sw": _t("Swahili", "Kiswahili"),
-    "carrier_code": _t("airline code", "msimbo wa shirika"), "carrier_name": _t("airline", "shirika la ndege"),
-    "recruitment_method": _t("code", "msimbo"), "means_of_control": _t("code", "msimbo"),
-    "transit_code": _t("code", "msimbo"), "transit_name": _t("transit point", "kituo cha kupitia"),
-    "organisations": TEXT["organisations"], "submissions": TEXT["submissions"],
-    "route_records": TEXT["route_records"], "cases_total": TEXT["cases_total"], "periods": TEXT["periods"],
+    "county_code": _t("county code", "msimbo wa kaunti"),
+    "county_name": _t("county", "kaunti"),
+    "former_province": _t("former province", "mkoa wa zamani"),
+    "cases": _t("cases", "visa"),
+    "suppressed": _t("withheld", "imezuiliwa"),
+    "country_code": _t("country code", "msimbo wa nchi"),
+    "country_name": _t("country", "nchi"),
+    "origin_code": _t("origin", "asili"),
+    "transit_codes": _t("transit", "kupitia"),
+    "destination_code": _t("destination", "mwisho"),
+    "route_label": _t("route", "njia"),
+    "exploitation_type": _t("code", "msimbo"),
+    "label_en": _t("English", "Kiingereza"),
+    "label_sw": _t("Swahili", "Kiswahili"),
+    "carrier_code": _t("airline code", "msimbo wa shirika"),
+    "carrier_name": _t("airline", "shirika la ndege"),
+    "recruitment_method": _t("code", "msimbo"),
+    "means_of_control": _t("code", "msimbo"),
+    "transit_code": _t("code", "msimbo"),
+    "transit_name": _t("transit point", "kituo cha kupitia"),
+    "organisations": TEXT["organisations"],
+    "submissions": TEXT["submissions"],
+    "route_records": TEXT["route_records"],
+    "cases_total": TEXT["cases_total"],
+    "periods": TEXT["periods"],
 }
 
 TOP_ROUTES = 10
@@ -219,7 +271,8 @@ def _plain(value: Any) -> Any:
 
 def _read_table(conn, schema: str, table: ReportingTable, year: int) -> list[dict[str, Any]]:
     present = {
-        r[0] for r in conn.execute(
+        r[0]
+        for r in conn.execute(
             "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
             (schema, table.name),
         )
@@ -250,13 +303,16 @@ def _check(table: ReportingTable, rows: list[dict[str, Any]], k: int) -> None:
             raise ReportError(f"{table.name}: a row has no suppressed flag: {r}")
         if r["suppressed"]:
             if r["cases"] is not None:
-                raise ReportError(f"{table.name}: a row is marked withheld but carries a count; rebuild the "
-                                  "reporting models before publishing")
+                raise ReportError(
+                    f"{table.name}: a row is marked withheld but carries a count; rebuild the "
+                    "reporting models before publishing"
+                )
         elif r["cases"] is None:
             raise ReportError(f"{table.name}: a row has no count but is not marked withheld")
         elif 0 < r["cases"] < k:
-            raise ReportError(f"{table.name}: a visible count ({r['cases']}) is below k = {k}; refusing to write "
-                              "the pack")
+            raise ReportError(
+                f"{table.name}: a visible count ({r['cases']}) is below k = {k}; refusing to write the pack"
+            )
 
 
 def _audit(rows: dict[str, list[dict[str, Any]]], year: int, k: int) -> None:
@@ -269,8 +325,10 @@ def _audit(rows: dict[str, list[dict[str, Any]]], year: int, k: int) -> None:
     except disclosure.DisclosureError as exc:
         raise ReportError(f"the {year} tables cannot be audited: {exc}; refusing to write the pack") from exc
     if not result.ok:
-        raise ReportError(f"refusing to write the pack: {result.describe()}. Run `njia build` again: it withholds "
-                          "the further cells these figures need")
+        raise ReportError(
+            f"refusing to write the pack: {result.describe()}. Run `njia build` again: it withholds "
+            "the further cells these figures need"
+        )
 
 
 def code_list_versions(seeds_dir: Path = SEEDS_DIR) -> list[tuple[str, str, int]]:
@@ -299,8 +357,10 @@ def read_pack_data(settings: Settings, year: int, min_cell: int | None = None) -
         _check(t, rows[t.name], k)
         _check(t, prev[t.name], k)
     if not rows["coverage"]:
-        raise ReportError(f"there are no reporting figures for {year}: no accepted route reports for periods "
-                          f"starting in {year}, or `njia build` has not run since they arrived")
+        raise ReportError(
+            f"there are no reporting figures for {year}: no accepted route reports for periods "
+            f"starting in {year}, or `njia build` has not run since they arrived"
+        )
     _audit(rows, year, k)
     if prev["coverage"]:  # the page compares with the previous year: its tables are published too
         _audit(prev, year - 1, k)
@@ -371,8 +431,7 @@ def _about_rows(data: PackData) -> list[tuple[str, Any, Any]]:
         ("counting_rules", *both("counting")),
         ("suppression_rule", *supp),
         ("min_cell_k", data.k, None),
-        ("non_additive_tables", ", ".join(t.name for t in TABLES if not t.additive),
-         TEXT["not_additive"]["sw"]),
+        ("non_additive_tables", ", ".join(t.name for t in TABLES if not t.additive), TEXT["not_additive"]["sw"]),
         ("submission_contract", CONTRACT_VERSION, None),
     ]
     combined = hashlib.sha256("".join(f"{n}:{h}\n" for n, h, _ in data.code_lists).encode()).hexdigest()
@@ -459,8 +518,14 @@ def _key(row: dict[str, Any], table: ReportingTable) -> str:
     return "|".join("" if row[c] is None else str(row[c]) for c in table.key)
 
 
-def _bars(data: PackData, table: ReportingTable, *, top: int | None = None, colours: dict[str, str] | None = None,
-          prev: bool = True) -> tuple[list[charts.Bar], int]:
+def _bars(
+    data: PackData,
+    table: ReportingTable,
+    *,
+    top: int | None = None,
+    colours: dict[str, str] | None = None,
+    prev: bool = True,
+) -> tuple[list[charts.Bar], int]:
     prev_by_key = {_key(r, table): r["cases"] for r in data.prev_rows.get(table.name, []) if not r["suppressed"]}
     rows = data.rows[table.name]
     shown = rows if top is None else rows[:top]
@@ -469,10 +534,15 @@ def _bars(data: PackData, table: ReportingTable, *, top: int | None = None, colo
         colour = charts.PALETTE[0]
         if colours is not None:
             colour = colours.get(r.get("former_province") or "", charts.PALETTE[-1])
-        bars.append(charts.Bar(
-            key=_key(r, table), label=_label(r, table), value=None if r["suppressed"] else r["cases"],
-            prev=prev_by_key.get(_key(r, table)) if prev and data.prev_coverage else None, colour=colour,
-        ))
+        bars.append(
+            charts.Bar(
+                key=_key(r, table),
+                label=_label(r, table),
+                value=None if r["suppressed"] else r["cases"],
+                prev=prev_by_key.get(_key(r, table)) if prev and data.prev_coverage else None,
+                colour=colour,
+            )
+        )
     return bars, len(rows) - len(shown)
 
 
@@ -481,8 +551,9 @@ def _flows(data: PackData) -> tuple[list[charts.Flow], int, int]:
 
     flows = []
     # An origin's "other routes" line has no path to draw.
-    published = [r for r in data.rows["cases_by_route"]
-                 if not r["suppressed"] and r["destination_code"] != OTHER_ROUTES]
+    published = [
+        r for r in data.rows["cases_by_route"] if not r["suppressed"] and r["destination_code"] != OTHER_ROUTES
+    ]
     withheld = len(data.rows["cases_by_route"]) - len(published)
     for r in published[:TOP_ROUTES]:
         transit = [c for c in (r["transit_codes"] or "").split(";") if c]
@@ -502,8 +573,14 @@ def _pairs(data: PackData, table: ReportingTable, top: int = 10) -> list[charts.
         p = prev.get(_key(r, table))
         if p is None:
             continue
-        pairs.append(charts.Pair(_key(r, table), _label(r, table),
-                                 None if p["suppressed"] else p["cases"], None if r["suppressed"] else r["cases"]))
+        pairs.append(
+            charts.Pair(
+                _key(r, table),
+                _label(r, table),
+                None if p["suppressed"] else p["cases"],
+                None if r["suppressed"] else r["cases"],
+            )
+        )
     pairs.sort(key=lambda p: (p.cur is None or p.prev is None, -(p.cur or 0)))
     return pairs[:top]
 
@@ -530,8 +607,14 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
     prov_colours = {p: charts.PALETTE[i % len(charts.PALETTE)] for i, p in enumerate(provinces)}
     prev_year = data.year - 1 if data.prev_coverage else None
 
-    def bar_section(name: str, *, top: int | None = TOP_BARS, colours: dict[str, str] | None = None,
-                    width: int = 520, label_width: int = 180) -> dict[str, Any]:
+    def bar_section(
+        name: str,
+        *,
+        top: int | None = TOP_BARS,
+        colours: dict[str, str] | None = None,
+        width: int = 520,
+        label_width: int = 180,
+    ) -> dict[str, Any]:
         table = TABLE_BY_NAME[name]
         bars, more = _bars(data, table, top=top, colours=colours)
         withheld = [b for b in bars if b.value is None]
@@ -539,14 +622,29 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         if len(withheld) > WITHHELD_INLINE:  # many withheld cells: name them under the chart, not as rows
             bars = [b for b in bars if b.value is not None]
             listed = [(b.key, tr(b.label) if isinstance(b.label, dict) else b.label) for b in withheld]
-        chart = charts.bar_chart(name, bars, langs, title=table.title, width=width, label_width=label_width,
-                                 prev_year=prev_year) if bars else None
-        return {"name": name, "title": tr(table.title), "chart": chart, "more": more, "additive": table.additive,
-                "kenyan_origin": table.adds_up_to == "kenyan_origin_cases", "withheld": listed}
+        chart = (
+            charts.bar_chart(
+                name, bars, langs, title=table.title, width=width, label_width=label_width, prev_year=prev_year
+            )
+            if bars
+            else None
+        )
+        return {
+            "name": name,
+            "title": tr(table.title),
+            "chart": chart,
+            "more": more,
+            "additive": table.additive,
+            "kenyan_origin": table.adds_up_to == "kenyan_origin_cases",
+            "withheld": listed,
+        }
 
     flows, routes_withheld, routes_more = _flows(data)
-    flow_svg = charts.flow_chart("cases_by_route", flows, langs, title=TABLE_BY_NAME["cases_by_route"].title) \
-        if flows else None
+    flow_svg = (
+        charts.flow_chart("cases_by_route", flows, langs, title=TABLE_BY_NAME["cases_by_route"].title)
+        if flows
+        else None
+    )
 
     cov, pcov = data.coverage or {}, data.prev_coverage
     change = None
@@ -558,13 +656,22 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
             "text": tr("vs_prev", sign=sign, pct=pct, prev=data.year - 1, prev_total=charts.fmt(old)),
             "direction": "up" if cur > old else "down" if cur < old else "same",
             "pairs": [
-                (tr(TABLE_BY_NAME[n].title), charts.dumbbell_chart(
-                    f"change_{n}", pairs, langs, title=TABLE_BY_NAME[n].title, years=(data.year - 1, data.year)))
+                (
+                    tr(TABLE_BY_NAME[n].title),
+                    charts.dumbbell_chart(
+                        f"change_{n}", pairs, langs, title=TABLE_BY_NAME[n].title, years=(data.year - 1, data.year)
+                    ),
+                )
                 for n in ("cases_by_province", "cases_by_destination_country", "cases_by_exploitation_type")
                 if (pairs := _pairs(data, TABLE_BY_NAME[n]))
             ],
-            "note": tr("change_p", prev=data.year - 1, year=data.year, prev_orgs=pcov.get("organisations"),
-                       orgs=cov.get("organisations")),
+            "note": tr(
+                "change_p",
+                prev=data.year - 1,
+                year=data.year,
+                prev_orgs=pcov.get("organisations"),
+                orgs=cov.get("organisations"),
+            ),
         }
 
     figure_tables = []
@@ -583,25 +690,52 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
                     shown = charts.fmt(value)
                 else:
                     shown = "" if value is None else str(value)
-                cells.append({"col": col, "value": _html_value(col, value), "shown": shown,
-                              "num": col in ("cases", "organisations", "submissions", "route_records",
-                                             "cases_total") or (col == "periods" and isinstance(value, int))})
+                cells.append(
+                    {
+                        "col": col,
+                        "value": _html_value(col, value),
+                        "shown": shown,
+                        "num": col in ("cases", "organisations", "submissions", "route_records", "cases_total")
+                        or (col == "periods" and isinstance(value, int)),
+                    }
+                )
             rows.append({"cells": cells, "withheld": bool(raw.get("suppressed"))})
-        figure_tables.append({"name": t.name, "title": tr(t.title), "additive": t.additive,
-                              "columns": [(c, tr(COLUMN_TITLES[c])) for c in t.columns], "rows": rows})
+        figure_tables.append(
+            {
+                "name": t.name,
+                "title": tr(t.title),
+                "additive": t.additive,
+                "columns": [(c, tr(COLUMN_TITLES[c])) for c in t.columns],
+                "rows": rows,
+            }
+        )
 
-    key_figures = [(c, cov.get(c)) for c in ("cases_total", "organisations", "submissions", "route_records",
-                                             "periods")]
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    key_figures = [(c, cov.get(c)) for c in ("cases_total", "organisations", "submissions", "route_records", "periods")]
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = lambda v: charts.fmt(v) if isinstance(v, int) and not isinstance(v, bool) else v
     template = env.get_template("report.html.j2")
     county = bar_section("cases_by_origin_county", top=None, colours=prov_colours, label_width=150)
     county["legend"] = [(tr({"en": p, "sw": PROVINCE_SW.get(p, p)}), prov_colours[p]) for p in provinces if p]
     return template.render(
-        data=data, langs=langs, tr=tr, year=data.year, k=data.k, internal=data.internal,
-        key_figures=key_figures, change=change, prev_year=data.year - 1,
-        flow_svg=flow_svg, n_routes=len(flows), routes_withheld=routes_withheld, routes_more=routes_more,
+        data=data,
+        langs=langs,
+        tr=tr,
+        year=data.year,
+        k=data.k,
+        internal=data.internal,
+        key_figures=key_figures,
+        change=change,
+        prev_year=data.year - 1,
+        flow_svg=flow_svg,
+        n_routes=len(flows),
+        routes_withheld=routes_withheld,
+        routes_more=routes_more,
         province=bar_section("cases_by_province", top=None, label_width=150),
         county=county,
         destination=bar_section("cases_by_destination_country"),
@@ -610,16 +744,20 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         control=bar_section("cases_by_means_of_control", label_width=220),
         carrier=bar_section("cases_by_carrier"),
         transit=bar_section("cases_by_transit_point", label_width=230),
-        figure_tables=figure_tables, code_lists=data.code_lists, contract=CONTRACT_VERSION,
-        generated=data.generated_at.strftime("%Y-%m-%d %H:%M UTC"), top_bars=TOP_BARS,
+        figure_tables=figure_tables,
+        code_lists=data.code_lists,
+        contract=CONTRACT_VERSION,
+        generated=data.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        top_bars=TOP_BARS,
     )
 
 
 # --------------------------------------------------------------------------------------------- the pack
 
 
-def write_pack(settings: Settings, year: int, out_dir: Path, min_cell: int | None = None,
-               langs: Sequence[str] = LANGS) -> Path:
+def write_pack(
+    settings: Settings, year: int, out_dir: Path, min_cell: int | None = None, langs: Sequence[str] = LANGS
+) -> Path:
     """Write the yearly report pack for `year` into `out_dir` and return `out_dir`.
 
     `out_dir/csv/<table>.csv`, `out_dir/njia-report-YYYY.xlsx` and `out_dir/njia-report-YYYY.html`. Files are
@@ -647,5 +785,13 @@ def write_pack(settings: Settings, year: int, out_dir: Path, min_cell: int | Non
     return out_dir
 
 
-__all__ = ["TABLES", "ReportError", "code_list_versions", "read_pack_data", "render_html", "write_csvs",
-           "write_pack", "write_xlsx"]
+__all__ = [
+    "TABLES",
+    "ReportError",
+    "code_list_versions",
+    "read_pack_data",
+    "render_html",
+    "write_csvs",
+    "write_pack",
+    "write_xlsx",
+]

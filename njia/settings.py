@@ -23,21 +23,27 @@ class Settings(BaseSettings):
     min_cell: int = Field(default=11, ge=1, description="small-cell threshold k for published tables")
     max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="larger files are rejected")
     max_invalid_share: float = Field(default=0.5, ge=0.0, le=1.0, description="above it a file is rejected")
-    max_cell_chars: int = Field(default=1_000, ge=1,
-                                description="a longer cell in a contract column is a row problem (cell_too_long)")
-    xlsx_max_unpacked_bytes: int = Field(default=256 * 1024 * 1024, ge=1,
-                                         description="an XLSX that unpacks to more is rejected (workbook_too_large)")
-    xlsx_max_ratio: float = Field(default=100.0, gt=1.0,
-                                  description="a part packed more tightly is rejected (compression_ratio_too_high)")
+    max_cell_chars: int = Field(
+        default=1_000, ge=1, description="a longer cell in a contract column is a row problem (cell_too_long)"
+    )
+    xlsx_max_unpacked_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1, description="an XLSX that unpacks to more is rejected (workbook_too_large)"
+    )
+    xlsx_max_ratio: float = Field(
+        default=100.0, gt=1.0, description="a part packed more tightly is rejected (compression_ratio_too_high)"
+    )
     xlsx_max_parts: int = Field(default=1_000, ge=1, description="zip members of an XLSX (too_many_parts)")
     xlsx_max_rows: int = Field(default=1_048_576, ge=1, description="rows holding values in the sheet (too_many_rows)")
     xlsx_max_columns: int = Field(default=256, ge=1, description="last column holding a value (too_many_columns)")
-    xlsx_max_merged_ranges: int = Field(default=10_000, ge=0,
-                                        description="merged ranges in the sheet (too_many_merged_cells)")
+    xlsx_max_merged_ranges: int = Field(
+        default=10_000, ge=0, description="merged ranges in the sheet (too_many_merged_cells)"
+    )
     reports_outbox: Path | None = Field(default=None, description="where the yearly DAG writes report packs")
     sftp_key: Path | None = Field(default=None, description="private key for sftp:// inboxes (default: ~/.ssh, agent)")
-    sftp_known_hosts: Path = Field(default=Path("~/.ssh/known_hosts"),
-                                   description="host keys an sftp:// inbox must match; unknown hosts are refused")
+    sftp_known_hosts: Path = Field(
+        default=Path("~/.ssh/known_hosts"),
+        description="host keys an sftp:// inbox must match; unknown hosts are refused",
+    )
     alert_email_to: str | None = Field(default=None, description="comma-separated addresses that receive alerts")
     alert_email_from: str = Field(default="njia@localhost", description="sender of alert e-mails")
     smtp_host: str | None = Field(default=None, description="SMTP server for alert e-mails")
@@ -47,23 +53,39 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
     smtp_ssl: bool = Field(default=False, description="SMTP over TLS from the start (port 465)")
     alert_webhook_url: SecretStr | None = Field(default=None, description="URL that receives alerts as JSON")
-    alert_repeat_hours: float = Field(default=24.0, ge=0, description="an alert with the same key is not repeated sooner")
-    alert_quarantine_rate: float = Field(default=0.2, ge=0.0, le=1.0,
-                                         description="share of an organisation's rows quarantined above which to alert")
-    ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
-                                description="processes that ingest organisations' files in parallel; 1 = in process")
+    alert_repeat_hours: float = Field(
+        default=24.0, ge=0, description="an alert with the same key is not repeated sooner"
+    )
+    alert_quarantine_rate: float = Field(
+        default=0.2, ge=0.0, le=1.0, description="share of an organisation's rows quarantined above which to alert"
+    )
+    ingest_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        description="processes that ingest organisations' files in parallel; 1 = in process",
+    )
     # The organisations' portal (njia/portal, docs/interfaces.md §9).
     portal_secret: SecretStr | None = Field(default=None, description="key that signs the portal's cookies")
     portal_url: str = Field(default="http://localhost:8000", description="the portal's address, for one-time links")
     portal_secure_cookies: bool = Field(default=False, description="cookies only over HTTPS (set behind TLS)")
     portal_session_minutes: int = Field(default=480, ge=5, description="a session ends this long after sign-in")
     portal_link_hours: int = Field(default=72, ge=1, description="a one-time password link expires after this")
-    portal_wait_seconds: float = Field(default=30.0, ge=0,
-                                       description="an upload waits this long for its feedback before the page "
-                                                   "says it is still being processed")
+    portal_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="an upload waits this long for its feedback before the page says it is still being processed",
+    )
 
-    @field_validator("warehouse_url", "portal_secret", "smtp_password", "alert_webhook_url", "alert_email_to",
-                     "smtp_host", "smtp_user", mode="before")
+    @field_validator(
+        "warehouse_url",
+        "portal_secret",
+        "smtp_password",
+        "alert_webhook_url",
+        "alert_email_to",
+        "smtp_host",
+        "smtp_user",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -44,6 +44,11 @@ def summary(settings: Settings) -> dict[str, object]:
             "select at::text as at, event, ok, email, organisation_code as organisation, ip, detail"
             " from ops.portal_audit order by audit_id desc limit 10"
         ).fetchall()
-    return {"organisations": per_org, "last_runs": runs, "never_submitted": [r["organisation_code"] for r in silent],
-            "source_freshness": freshness, "portal": {"last_7_days": portal_week, "recent": portal_recent},
-            "alerts": sent}
+    return {
+        "organisations": per_org,
+        "last_runs": runs,
+        "never_submitted": [r["organisation_code"] for r in silent],
+        "source_freshness": freshness,
+        "portal": {"last_7_days": portal_week, "recent": portal_recent},
+        "alerts": sent,
+    }

@@ -37,11 +37,16 @@ FIXED_TIME = datetime(2025, 1, 1)
 # items ("KQ; QR") that no list matches, so their lists only suggest (error style "information").
 # Counties also accept codes (1-47), so a value outside the list only warns.
 _LIST_OF = {
-    "origin_country": "countries", "destination_country": "countries",
-    "origin_county": "counties", "destination_county": "counties",
-    "transit_points": "transit_points", "exploitation_type": "exploitation_types",
-    "transport_modes": "transport_modes", "carriers": "airlines",
-    "recruitment_methods": "recruitment_methods", "means_of_control": "means_of_control",
+    "origin_country": "countries",
+    "destination_country": "countries",
+    "origin_county": "counties",
+    "destination_county": "counties",
+    "transit_points": "transit_points",
+    "exploitation_type": "exploitation_types",
+    "transport_modes": "transport_modes",
+    "carriers": "airlines",
+    "recruitment_methods": "recruitment_methods",
+    "means_of_control": "means_of_control",
 }
 _ERROR_STYLE = {"code": "stop", "county": "warning"}  # by Column.kind; anything else: information
 
@@ -49,40 +54,50 @@ _TEXT = {
     "en": {
         "title": "Njia route report template (submission contract {v})",
         "intro": [
-            ("One row = one route seen in one reporting period. Fill the sheet 'routes' and keep its header row "
-            "as it is. A route seen with two exploitation types is two rows."),
-            ("Save the file as .xlsx (or CSV) and put it in your organisation's folder. The platform answers in "
-            "the folder 'feedback' with the status of the file and every problem found (row, column, value)."),
-            ("To correct a period, send a new file for the same period: it replaces the earlier one. Periods of "
-            "one organisation must not overlap (do not send 2024 and 2024-Q1)."),
+            (
+                "One row = one route seen in one reporting period. Fill the sheet 'routes' and keep its header row "
+                "as it is. A route seen with two exploitation types is two rows."
+            ),
+            (
+                "Save the file as .xlsx (or CSV) and put it in your organisation's folder. The platform answers in "
+                "the folder 'feedback' with the status of the file and every problem found (row, column, value)."
+            ),
+            (
+                "To correct a period, send a new file for the same period: it replaces the earlier one. Periods of "
+                "one organisation must not overlap (do not send 2024 and 2024-Q1)."
+            ),
             "Columns with several values: separate the items with ; (or , or |), for example: KQ; QR.",
-            ("Counts are whole numbers. female_cases + male_cases must not be more than cases_estimated; "
-            "child_cases (under 18) must not be more than cases_estimated."),
+            (
+                "Counts are whole numbers. female_cases + male_cases must not be more than cases_estimated; "
+                "child_cases (under 18) must not be more than cases_estimated."
+            ),
         ],
         "pii_title": "NEVER ENTER PERSONAL DATA",
         "pii": "Do not enter names, phone numbers, e-mail addresses, ID or passport numbers, dates of birth, "
-               "addresses or GPS positions of victims, survivors or anyone else: send figures only. A file with "
-               "a column for personal data ({examples}) is rejected as a whole and its contents are not kept: "
-               "only its fingerprint (hash), your organisation, the time and the column names are recorded. "
-               "Values that look like phone numbers or e-mail addresses are masked wherever they are stored "
-               "or sent back.",
+        "addresses or GPS positions of victims, survivors or anyone else: send figures only. A file with "
+        "a column for personal data ({examples}) is rejected as a whole and its contents are not kept: "
+        "only its fingerprint (hash), your organisation, the time and the column names are recorded. "
+        "Values that look like phone numbers or e-mail addresses are masked wherever they are stored "
+        "or sent back.",
         "periods_title": "Reporting period",
         "periods": "Write a year (YYYY), a quarter (YYYY-Qn) or a month (YYYY-MM). Also accepted: YYYY Qn, "
-                   "Qn YYYY, YYYY/MM. Examples: {examples}. The period must not start in the future and the "
-                   "year must be 2010 or later.",
+        "Qn YYYY, YYYY/MM. Examples: {examples}. The period must not start in the future and the "
+        "year must be 2010 or later.",
         "columns_title": "Columns",
         "table": ("column", "required", "meaning", "accepted values"),
-        "yes": "yes", "no": "no", "if_kenya": "yes, when Kenya",
+        "yes": "yes",
+        "no": "no",
+        "if_kenya": "yes, when Kenya",
         "codes_title": "Code lists (the drop-downs; codes, names and labels are all accepted)",
         "codes_table": ("list", "code", "name", "also accepted"),
         "example_title": "Example rows (do not copy them into your file)",
         "accepted": {
             "period": "{examples}",
             "country": "ISO code (KE, KEN) or English name (Kenya, Saudi Arabia, Tanzania, UAE, Turkey); "
-                       "drop-down: common countries",
+            "drop-down: common countries",
             "county": "code 1-47 (7, 07, 007) or county name; drop-down: county names",
             "transit": "in travel order: airports by IATA or ICAO code (NBO, HKJK), border points by name "
-                       "(Malaba, Namanga, Sirari), counties, countries",
+            "(Malaba, Namanga, Sirari), counties, countries",
             "codes": "one or more of: {values}",
             "code": "one of: {values}",
             "airlines": "IATA code, ICAO code or name (KQ, KQA, Kenya Airways), or other",
@@ -96,49 +111,66 @@ _TEXT = {
         "error_county": "Choose a county name from the list, or write a county code 1-47.",
         "error_info": "Not in the list. If this is a list of items, separate them with ;",
         "error_count": "Write a whole number in the accepted range.",
-        "lists": {"countries": "countries", "counties": "counties", "transit_points": "transit points",
-                  "exploitation_types": "exploitation types", "transport_modes": "transport modes",
-                  "airlines": "airlines", "recruitment_methods": "recruitment methods",
-                  "means_of_control": "means of control", "airports": "airports",
-                  "border_points": "border points"},
+        "lists": {
+            "countries": "countries",
+            "counties": "counties",
+            "transit_points": "transit points",
+            "exploitation_types": "exploitation types",
+            "transport_modes": "transport modes",
+            "airlines": "airlines",
+            "recruitment_methods": "recruitment methods",
+            "means_of_control": "means of control",
+            "airports": "airports",
+            "border_points": "border points",
+        },
     },
     "sw": {
         "title": "Kiolezo cha ripoti ya njia za Njia (mkataba wa uwasilishaji {v})",
         "intro": [
-            ("Safu moja = njia moja iliyoonekana katika kipindi kimoja cha ripoti. Jaza karatasi 'routes' na "
-            "usibadilishe safu yake ya vichwa. Njia iliyoonekana na aina mbili za unyonyaji ni safu mbili."),
-            ("Hifadhi faili kama .xlsx (au CSV) na uliweke katika folda ya shirika lako. Jukwaa hujibu katika "
-            "folda 'feedback' kwa hali ya faili na kila tatizo lililopatikana (safu, safu wima, thamani)."),
-            ("Kurekebisha kipindi, tuma faili jipya la kipindi hicho hicho: litachukua nafasi ya lile la awali. "
-            "Vipindi vya shirika moja visiingiliane (usitume 2024 pamoja na 2024-Q1)."),
+            (
+                "Safu moja = njia moja iliyoonekana katika kipindi kimoja cha ripoti. Jaza karatasi 'routes' na "
+                "usibadilishe safu yake ya vichwa. Njia iliyoonekana na aina mbili za unyonyaji ni safu mbili."
+            ),
+            (
+                "Hifadhi faili kama .xlsx (au CSV) na uliweke katika folda ya shirika lako. Jukwaa hujibu katika "
+                "folda 'feedback' kwa hali ya faili na kila tatizo lililopatikana (safu, safu wima, thamani)."
+            ),
+            (
+                "Kurekebisha kipindi, tuma faili jipya la kipindi hicho hicho: litachukua nafasi ya lile la awali. "
+                "Vipindi vya shirika moja visiingiliane (usitume 2024 pamoja na 2024-Q1)."
+            ),
             "Safu wima zenye thamani kadhaa: tenganisha vipengee kwa ; (au , au |), kwa mfano: KQ; QR.",
-            ("Idadi ni namba kamili. visa_vya_wanawake + visa_vya_wanaume visizidi idadi_ya_visa; "
-            "visa_vya_watoto (chini ya miaka 18) visizidi idadi_ya_visa."),
+            (
+                "Idadi ni namba kamili. visa_vya_wanawake + visa_vya_wanaume visizidi idadi_ya_visa; "
+                "visa_vya_watoto (chini ya miaka 18) visizidi idadi_ya_visa."
+            ),
         ],
         "pii_title": "USIWEKE KAMWE DATA BINAFSI",
         "pii": "Usiandike majina, namba za simu, barua pepe, namba za kitambulisho au pasipoti, tarehe za "
-               "kuzaliwa, anwani au mahali (GPS) pa waathiriwa, manusura au mtu mwingine yeyote: tuma takwimu "
-               "tu. Faili lenye safu wima ya data binafsi ({examples}) hukataliwa lote na maudhui yake "
-               "hayahifadhiwi: ni alama yake (hash), shirika lako, muda na majina ya safu wima tu ndivyo "
-               "hurekodiwa. Thamani zinazofanana na namba za simu au barua pepe hufichwa popote "
-               "zinapohifadhiwa au kurudishwa.",
+        "kuzaliwa, anwani au mahali (GPS) pa waathiriwa, manusura au mtu mwingine yeyote: tuma takwimu "
+        "tu. Faili lenye safu wima ya data binafsi ({examples}) hukataliwa lote na maudhui yake "
+        "hayahifadhiwi: ni alama yake (hash), shirika lako, muda na majina ya safu wima tu ndivyo "
+        "hurekodiwa. Thamani zinazofanana na namba za simu au barua pepe hufichwa popote "
+        "zinapohifadhiwa au kurudishwa.",
         "periods_title": "Kipindi cha ripoti",
         "periods": "Andika mwaka (YYYY), robo mwaka (YYYY-Qn) au mwezi (YYYY-MM). Pia vinakubalika: YYYY Qn, "
-                   "Qn YYYY, YYYY/MM. Mifano: {examples}. Kipindi kisianze siku zijazo na mwaka uwe 2010 au "
-                   "baadaye.",
+        "Qn YYYY, YYYY/MM. Mifano: {examples}. Kipindi kisianze siku zijazo na mwaka uwe 2010 au "
+        "baadaye.",
         "columns_title": "Safu wima",
         "table": ("safu wima", "inahitajika", "maana", "thamani zinazokubalika"),
-        "yes": "ndiyo", "no": "hapana", "if_kenya": "ndiyo, ikiwa Kenya",
+        "yes": "ndiyo",
+        "no": "hapana",
+        "if_kenya": "ndiyo, ikiwa Kenya",
         "codes_title": "Orodha za misimbo (orodha kunjuzi; misimbo, majina na maelezo yote yanakubalika)",
         "codes_table": ("orodha", "msimbo", "jina", "pia inakubalika"),
         "example_title": "Mifano ya safu (usiinakili katika faili lako)",
         "accepted": {
             "period": "{examples}",
             "country": "msimbo wa ISO (KE, KEN) au jina la Kiingereza (Kenya, Saudi Arabia, Tanzania, UAE, "
-                       "Turkey); orodha kunjuzi: nchi za kawaida",
+            "Turkey); orodha kunjuzi: nchi za kawaida",
             "county": "msimbo 1-47 (7, 07, 007) au jina la kaunti; orodha kunjuzi: majina ya kaunti",
             "transit": "kwa mpangilio wa safari: viwanja vya ndege kwa msimbo wa IATA au ICAO (NBO, HKJK), "
-                       "vituo vya mpakani kwa jina (Malaba, Namanga, Sirari), kaunti, nchi",
+            "vituo vya mpakani kwa jina (Malaba, Namanga, Sirari), kaunti, nchi",
             "codes": "moja au zaidi ya: {values}",
             "code": "moja ya: {values}",
             "airlines": "msimbo wa IATA, ICAO au jina (KQ, KQA, Kenya Airways), au other",
@@ -152,11 +184,18 @@ _TEXT = {
         "error_county": "Chagua jina la kaunti kutoka orodha, au andika msimbo wa kaunti 1-47.",
         "error_info": "Haimo kwenye orodha. Ikiwa ni orodha ya vipengee, vitenganishe kwa ;",
         "error_count": "Andika namba kamili iliyo ndani ya kiwango kinachokubalika.",
-        "lists": {"countries": "nchi", "counties": "kaunti", "transit_points": "vituo vya kupitia",
-                  "exploitation_types": "aina za unyonyaji", "transport_modes": "njia za usafiri",
-                  "airlines": "mashirika ya ndege", "recruitment_methods": "njia za kuajiri",
-                  "means_of_control": "njia za kulazimisha", "airports": "viwanja vya ndege",
-                  "border_points": "vituo vya mpakani"},
+        "lists": {
+            "countries": "nchi",
+            "counties": "kaunti",
+            "transit_points": "vituo vya kupitia",
+            "exploitation_types": "aina za unyonyaji",
+            "transport_modes": "njia za usafiri",
+            "airlines": "mashirika ya ndege",
+            "recruitment_methods": "njia za kuajiri",
+            "means_of_control": "njia za kulazimisha",
+            "airports": "viwanja vya ndege",
+            "border_points": "vituo vya mpakani",
+        },
     },
 }
 
@@ -254,7 +293,7 @@ def _write_routes(ws, lang: str, text: dict, lists: dict[str, list[str]], ranges
         # Typed text stays text: Excel would turn 2024-03 into a date and 047 into 47.
         dim.number_format = "0" if column.kind == "count" else "@"
 
-        help_text = (column.help_en if lang == "en" else column.help_sw)
+        help_text = column.help_en if lang == "en" else column.help_sw
         if column.kind in ("codes", "transit"):
             help_text += text["several"]
         dv = _validation(column, text, ranges)
@@ -270,16 +309,30 @@ def _write_routes(ws, lang: str, text: dict, lists: dict[str, list[str]], ranges
 def _validation(column: Column, text: dict, ranges: dict[str, str]) -> DataValidation:
     if column.kind == "count":
         low = 1 if column.required else 0
-        return DataValidation(type="whole", operator="between", formula1=str(low), formula2="100000",
-                              allow_blank=True, showErrorMessage=True, errorStyle="stop",
-                              errorTitle=text["error_title"][:32], error=text["error_count"])
+        return DataValidation(
+            type="whole",
+            operator="between",
+            formula1=str(low),
+            formula2="100000",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            errorTitle=text["error_title"][:32],
+            error=text["error_count"],
+        )
     if column.name not in _LIST_OF:
         return DataValidation(allow_blank=True)  # input message only (periods, organisation)
     style = _ERROR_STYLE.get(column.kind, "information")
     message = {"stop": text["error"], "warning": text["error_county"]}.get(style, text["error_info"])
-    return DataValidation(type="list", formula1=ranges[_LIST_OF[column.name]], allow_blank=True,
-                          showErrorMessage=True, errorStyle=style, errorTitle=text["error_title"][:32],
-                          error=message)
+    return DataValidation(
+        type="list",
+        formula1=ranges[_LIST_OF[column.name]],
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle=style,
+        errorTitle=text["error_title"][:32],
+        error=message,
+    )
 
 
 def _accepted(column: Column, lang: str, text: dict, lists: dict[str, list[str]]) -> str:
@@ -330,8 +383,9 @@ def _write_instructions(ws, lang: str, text: dict, lists: dict[str, list[str]]) 
         paragraph(line)
     row += 1
     paragraph(text["pii_title"], Font(bold=True, color="C00000", size=12))
-    pii_examples = sorted(h for h in PII_HEADERS if "_" not in h or h in ("national_id", "date_of_birth",
-                                                                         "barua_pepe", "namba_ya_simu"))
+    pii_examples = sorted(
+        h for h in PII_HEADERS if "_" not in h or h in ("national_id", "date_of_birth", "barua_pepe", "namba_ya_simu")
+    )
     paragraph(text["pii"].format(examples=", ".join(pii_examples)), Font(color="C00000"))
     row += 1
     paragraph(text["periods_title"], _BOLD)
@@ -342,8 +396,14 @@ def _write_instructions(ws, lang: str, text: dict, lists: dict[str, list[str]]) 
     lines = []
     for column in COLUMNS:
         required = text["yes"] if column.required else (text["if_kenya"] if column.kind == "county" else text["no"])
-        lines.append((header_name(column, lang), required, column.help_en if lang == "en" else column.help_sw,
-                      _accepted(column, lang, text, lists)))
+        lines.append(
+            (
+                header_name(column, lang),
+                required,
+                column.help_en if lang == "en" else column.help_sw,
+                _accepted(column, lang, text, lists),
+            )
+        )
     table(text["table"], lines)
 
     paragraph(text["codes_title"], Font(bold=True, size=12))
@@ -353,12 +413,18 @@ def _write_instructions(ws, lang: str, text: dict, lists: dict[str, list[str]]) 
         other = "label_sw" if lang == "en" else "label_en"
         code_rows += [(names[seed], r["code"], _label(r, lang), r[other]) for r in code_list(seed)]
     code_rows += [(names["airlines"], r["iata_code"], r["airline_name"], r["icao_code"]) for r in code_list("airlines")]
-    code_rows += [(names["airports"], r["iata_code"], f"{r['airport_name']}, {r['city']}", r["icao_code"])
-                  for r in code_list("airports")]
-    code_rows += [(names["border_points"], r["border_point"], r["neighbour_country"], r["aliases"].replace("|", ", "))
-                  for r in code_list("border_points")]
-    code_rows += [(names["counties"], r["county_code"], r["county_name"], r["aliases"].replace("|", ", "))
-                  for r in code_list("counties")]
+    code_rows += [
+        (names["airports"], r["iata_code"], f"{r['airport_name']}, {r['city']}", r["icao_code"])
+        for r in code_list("airports")
+    ]
+    code_rows += [
+        (names["border_points"], r["border_point"], r["neighbour_country"], r["aliases"].replace("|", ", "))
+        for r in code_list("border_points")
+    ]
+    code_rows += [
+        (names["counties"], r["county_code"], r["county_name"], r["aliases"].replace("|", ", "))
+        for r in code_list("counties")
+    ]
     table(text["codes_table"], code_rows)
 
     paragraph(text["example_title"], Font(bold=True, size=12))
@@ -374,22 +440,39 @@ def _write_instructions(ws, lang: str, text: dict, lists: dict[str, list[str]]) 
 
 def _example_rows(lang: str) -> list[list]:
     """Two fictional rows in column order: a Gulf route by air and a domestic route by road."""
-    labels = {seed: {r["code"]: _label(r, lang) for r in code_list(seed)}
-              for seed in ("exploitation_types", "transport_modes", "recruitment_methods", "means_of_control")}
-    gulf = {"reporting_period": "2024-Q1", "origin_country": "KE", "origin_county": "Kiambu",
-            "transit_points": "NBO; DOH", "destination_country": "Qatar",
-            "exploitation_type": labels["exploitation_types"]["domestic_servitude"],
-            "transport_modes": labels["transport_modes"]["air"], "carriers": "QR",
-            "recruitment_methods": labels["recruitment_methods"]["unregistered_agent"],
-            "means_of_control": f"{labels['means_of_control']['withholds_documents']}; "
-                                f"{labels['means_of_control']['takes_earnings']}",
-            "cases_estimated": 14, "female_cases": 13, "male_cases": 1, "child_cases": 0}
-    local = {"reporting_period": "2024-Q1", "origin_county": "Kitui", "transit_points": "Machakos",
-             "destination_country": "KE", "destination_county": "Mombasa",
-             "exploitation_type": labels["exploitation_types"]["child_labour"],
-             "transport_modes": labels["transport_modes"]["road"],
-             "recruitment_methods": labels["recruitment_methods"]["family"], "cases_estimated": 6,
-             "child_cases": 6}
+    labels = {
+        seed: {r["code"]: _label(r, lang) for r in code_list(seed)}
+        for seed in ("exploitation_types", "transport_modes", "recruitment_methods", "means_of_control")
+    }
+    gulf = {
+        "reporting_period": "2024-Q1",
+        "origin_country": "KE",
+        "origin_county": "Kiambu",
+        "transit_points": "NBO; DOH",
+        "destination_country": "Qatar",
+        "exploitation_type": labels["exploitation_types"]["domestic_servitude"],
+        "transport_modes": labels["transport_modes"]["air"],
+        "carriers": "QR",
+        "recruitment_methods": labels["recruitment_methods"]["unregistered_agent"],
+        "means_of_control": f"{labels['means_of_control']['withholds_documents']}; "
+        f"{labels['means_of_control']['takes_earnings']}",
+        "cases_estimated": 14,
+        "female_cases": 13,
+        "male_cases": 1,
+        "child_cases": 0,
+    }
+    local = {
+        "reporting_period": "2024-Q1",
+        "origin_county": "Kitui",
+        "transit_points": "Machakos",
+        "destination_country": "KE",
+        "destination_county": "Mombasa",
+        "exploitation_type": labels["exploitation_types"]["child_labour"],
+        "transport_modes": labels["transport_modes"]["road"],
+        "recruitment_methods": labels["recruitment_methods"]["family"],
+        "cases_estimated": 6,
+        "child_cases": 6,
+    }
     return [[row.get(c.name) for c in COLUMNS] for row in (gulf, local)]
 
 

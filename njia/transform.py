@@ -99,8 +99,12 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
             )
             if outcome.ok:
                 outcome = _protect_and_audit(
-                    settings, _shadow(REPORTING_SCHEMA), settings.min_cell, outcome,
-                    variables={"min_cell": settings.min_cell, "schema_suffix": SHADOW_SUFFIX}, mode="build",
+                    settings,
+                    _shadow(REPORTING_SCHEMA),
+                    settings.min_cell,
+                    outcome,
+                    variables={"min_cell": settings.min_cell, "schema_suffix": SHADOW_SUFFIX},
+                    mode="build",
                 )
             if outcome.ok:
                 try:
@@ -133,9 +137,7 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
 def published_min_cell(settings: Settings) -> int | None:
     """The k the published reporting schema was suppressed with (ops.publications); None when never published."""
     with warehouse.connect(settings) as conn:
-        row = conn.execute(
-            "select min_cell from ops.publications order by publication_id desc limit 1"
-        ).fetchone()
+        row = conn.execute("select min_cell from ops.publications order by publication_id desc limit 1").fetchone()
     return row[0] if row else None
 
 
@@ -160,11 +162,17 @@ def reporting_schema(settings: Settings, min_cell: int | None) -> Iterator[str]:
     target = _dbt_home(settings) / f"target-{private}"
     try:
         variables = {"min_cell": k, "schema_suffix": "", "reporting_schema": private}
-        outcome = _run_dbt(settings, ["build", "--select", "path:models/reporting"], mode="private",
-                           variables=variables, target_path=target)
+        outcome = _run_dbt(
+            settings,
+            ["build", "--select", "path:models/reporting"],
+            mode="private",
+            variables=variables,
+            target_path=target,
+        )
         if outcome.ok:
-            outcome = _protect_and_audit(settings, private, k, outcome, variables=variables, mode="private",
-                                         target_path=target)
+            outcome = _protect_and_audit(
+                settings, private, k, outcome, variables=variables, mode="private", target_path=target
+            )
         if not outcome.ok:
             raise TransformError(f"could not compute the reporting tables with k = {k}: {outcome.summary}")
         yield private
@@ -221,8 +229,10 @@ class FreshnessResult:
 
     @property
     def summary(self) -> str:
-        return "; ".join(f"{s.source} {s.status} ({describe_age(s.age_seconds)})"
-                         for s in self.sources) or "no sources declare freshness"
+        return (
+            "; ".join(f"{s.source} {s.status} ({describe_age(s.age_seconds)})" for s in self.sources)
+            or "no sources declare freshness"
+        )
 
 
 def describe_age(age_seconds: float | None) -> str:
@@ -249,8 +259,19 @@ def freshness(settings: Settings) -> FreshnessResult:
             cur.executemany(
                 "insert into ops.source_freshness (checked_at, source, status, max_loaded_at, age_seconds,"
                 " warn_after, error_after, message) values (%s, %s, %s, %s, %s, %s, %s, %s)",
-                [(checked_at, s.source, s.status, s.max_loaded_at, s.age_seconds, s.warn_after, s.error_after,
-                  s.message) for s in found],
+                [
+                    (
+                        checked_at,
+                        s.source,
+                        s.status,
+                        s.max_loaded_at,
+                        s.age_seconds,
+                        s.warn_after,
+                        s.error_after,
+                        s.message,
+                    )
+                    for s in found
+                ],
             )
     result = FreshnessResult(checked_at, found)
     (log.info if result.ok else log.warning)("source freshness: %s", result.summary)
@@ -267,13 +288,19 @@ def _alert_stale(settings: Settings, found: tuple[SourceFreshness, ...]) -> None
         return
     from njia.alerts import Alert, notify
 
-    notify(settings, Alert(
-        "sources_stale",
-        f"{len(stale)} source(s) stale: " + ", ".join(f"{s.source} {s.status}" for s in stale),
-        tuple(f"{s.source}: {describe_age(s.age_seconds)}; warn after {s.warn_after or 'never'}, error after "
-              f"{s.error_after or 'never'}" for s in stale),
-        key="stale:" + ",".join(f"{s.source}={s.status}" for s in stale),
-    ))
+    notify(
+        settings,
+        Alert(
+            "sources_stale",
+            f"{len(stale)} source(s) stale: " + ", ".join(f"{s.source} {s.status}" for s in stale),
+            tuple(
+                f"{s.source}: {describe_age(s.age_seconds)}; warn after {s.warn_after or 'never'}, error after "
+                f"{s.error_after or 'never'}"
+                for s in stale
+            ),
+            key="stale:" + ",".join(f"{s.source}={s.status}" for s in stale),
+        ),
+    )
 
 
 def _source_freshness(node_result: Any) -> SourceFreshness:
@@ -300,8 +327,16 @@ def _source_freshness(node_result: Any) -> SourceFreshness:
     )
 
 
-def _protect_and_audit(settings: Settings, schema: str, k: int, outcome: _Outcome, *, variables: Mapping[str, Any],
-                       mode: str, target_path: Path | None = None) -> _Outcome:
+def _protect_and_audit(
+    settings: Settings,
+    schema: str,
+    k: int,
+    outcome: _Outcome,
+    *,
+    variables: Mapping[str, Any],
+    mode: str,
+    target_path: Path | None = None,
+) -> _Outcome:
     """Joint suppression across the tables of each year (njia.disclosure), dbt's reporting tests again on the
     result, then the attacker's audit: the gate that every built reporting schema passes before anyone reads it.
     """
@@ -318,8 +353,13 @@ def _protect_and_audit(settings: Settings, schema: str, k: int, outcome: _Outcom
     if any(p.extra for p in protections):
         # The tables changed after dbt tested them: test the published shape again (no visible small count,
         # additivity), with the same selection of reporting models and the tests that read them.
-        retest = _run_dbt(settings, ["test", "--select", "path:models/reporting"], mode=mode, variables=variables,
-                          target_path=target_path)
+        retest = _run_dbt(
+            settings,
+            ["test", "--select", "path:models/reporting"],
+            mode=mode,
+            variables=variables,
+            target_path=target_path,
+        )
         if not retest.ok:
             return _failed(outcome, f"after joint suppression, {retest.summary}")
     try:
@@ -332,8 +372,10 @@ def _protect_and_audit(settings: Settings, schema: str, k: int, outcome: _Outcom
     if failing:
         return _failed(outcome, "disclosure audit: " + "; ".join(a.describe() for a in failing))
     extra = sum(len(p.extra) for p in protections)
-    note = (f"disclosure audit passed for {len(audits)} year(s), {extra} cells withheld across tables "
-            f"({time.monotonic() - started:.1f} s)")
+    note = (
+        f"disclosure audit passed for {len(audits)} year(s), {extra} cells withheld across tables "
+        f"({time.monotonic() - started:.1f} s)"
+    )
     return dataclasses.replace(outcome, summary=f"{outcome.summary}; {note}")
 
 
@@ -342,17 +384,21 @@ def _alert_blocked(settings: Settings, failures: tuple[str, ...]) -> None:
 
     # The failing nodes, without dbt's messages: the same failure is told once per repeat window.
     nodes = sorted({f.split(":", 1)[0] for f in failures})
-    notify(settings, Alert(
-        "publication_blocked",
-        f"njia build did not publish: {len(failures)} failure(s); the previous marts and reporting stay",
-        failures[:20],
-        key="blocked:" + hashlib.sha256("\n".join(nodes).encode()).hexdigest()[:16],
-    ))
+    notify(
+        settings,
+        Alert(
+            "publication_blocked",
+            f"njia build did not publish: {len(failures)} failure(s); the previous marts and reporting stay",
+            failures[:20],
+            key="blocked:" + hashlib.sha256("\n".join(nodes).encode()).hexdigest()[:16],
+        ),
+    )
 
 
 def _failed(outcome: _Outcome, problem: str) -> _Outcome:
-    return dataclasses.replace(outcome, ok=False, summary=f"{outcome.summary}; {problem}",
-                               failures=(*outcome.failures, problem))
+    return dataclasses.replace(
+        outcome, ok=False, summary=f"{outcome.summary}; {problem}", failures=(*outcome.failures, problem)
+    )
 
 
 # --- dbt invocation -----------------------------------------------------------------------------------------
@@ -424,16 +470,22 @@ def _run_dbt(
     logs.mkdir(parents=True, exist_ok=True)
     args = [
         *command,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target),
-        "--log-path", str(logs),
-        "--vars", json.dumps(dict(variables)),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(logs),
+        "--vars",
+        json.dumps(dict(variables)),
         "--no-send-anonymous-usage-stats",
         "--no-version-check",
         "--no-use-colors",
         "--quiet",
-        "--log-level-file", "info",
+        "--log-level-file",
+        "info",
         # A private run's target folder is deleted afterwards: skip writing manifest and run results.
         *(["--no-write-json"] if mode == "private" else []),
     ]

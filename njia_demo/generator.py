@@ -114,8 +114,33 @@ def periods_of(kind: str, years: Iterable[int], today: date | None = None) -> li
 
 # Country spellings docs/contract.md §2.3 names besides the ISO ones.
 COMMON_COUNTRY_NAMES = {"AE": ("UAE",), "TR": ("Turkey",), "TZ": ("Tanzania",), "SO": ("Somaliland",)}
-_COUNTRIES = ("KE", "UG", "TZ", "ET", "SO", "SS", "RW", "BI", "CD", "SA", "AE", "QA", "OM", "KW", "BH", "LB", "JO",
-              "TR", "MM", "KH", "TH", "LA", "ZA", "IN", "NP")
+_COUNTRIES = (
+    "KE",
+    "UG",
+    "TZ",
+    "ET",
+    "SO",
+    "SS",
+    "RW",
+    "BI",
+    "CD",
+    "SA",
+    "AE",
+    "QA",
+    "OM",
+    "KW",
+    "BH",
+    "LB",
+    "JO",
+    "TR",
+    "MM",
+    "KH",
+    "TH",
+    "LA",
+    "ZA",
+    "IN",
+    "NP",
+)
 
 
 @dataclass(frozen=True)
@@ -158,8 +183,10 @@ def spellings() -> _Spellings:
     }
     airline["other"] = {"iata": ("other",), "icao": ("other",), "name": ("other",)}
     labels = {
-        seed: {r["code"]: {"code": (r["code"],), "label_en": (r["label_en"],), "label_sw": (r["label_sw"],)}
-               for r in code_list(seed)}
+        seed: {
+            r["code"]: {"code": (r["code"],), "label_en": (r["label_en"],), "label_sw": (r["label_sw"],)}
+            for r in code_list(seed)
+        }
         for seed in ("exploitation_types", "transport_modes", "recruitment_methods", "means_of_control")
     }
     return _Spellings(county, country, airport, border, airline, labels)
@@ -192,13 +219,17 @@ class Style:
     separator: str = ";"
     counts: tuple[str, ...] = ("plain",)  # plain | thousands (1,200) | spaced (1 200) | decimal (12.0)
     native_numbers: bool = False  # XLSX: counts and county codes as numbers, a year period as a number
-    routes: tuple[tuple[str, int], ...] = (("gulf", 5), ("domestic", 3), ("cross_border", 2), ("inbound", 1),
-                                           ("scam", 1))
+    routes: tuple[tuple[str, int], ...] = (
+        ("gulf", 5),
+        ("domestic", 3),
+        ("cross_border", 2),
+        ("inbound", 1),
+        ("scam", 1),
+    )
 
     def header(self) -> list[str]:
         names = [*self.columns, *(["organisation"] if self.organisation_column else [])]
-        out = [self._case(COLUMN_BY_NAME[n].name if self.lang == "en" else COLUMN_BY_NAME[n].swahili)
-               for n in names]
+        out = [self._case(COLUMN_BY_NAME[n].name if self.lang == "en" else COLUMN_BY_NAME[n].swahili) for n in names]
         return out + [h for h, _ in self.extra_columns]
 
     def _case(self, name: str) -> str:
@@ -230,6 +261,7 @@ MESSY_STYLE = Style(
 # Routes (canonical), after the patterns CSOs and the TIP reports describe for Kenya
 # ---------------------------------------------------------------------------------------------------
 
+
 def _weights(spec: Mapping[str, int], default_keys: Iterable[str] = (), default: int = 0) -> tuple[list, list]:
     table = {k: default for k in default_keys} | dict(spec)
     keys = [k for k, w in table.items() if w > 0]
@@ -239,15 +271,44 @@ def _weights(spec: Mapping[str, int], default_keys: Iterable[str] = (), default:
 ALL_COUNTIES = tuple(r["county_code"] for r in code_list("counties"))
 COAST = {"001", "002", "003", "004", "005"}
 
-_GULF_ORIGINS = _weights({"047": 14, "022": 9, "001": 7, "037": 6, "039": 5, "045": 5, "016": 4, "032": 4,
-                          "021": 4, "042": 4, "012": 3, "003": 3, "043": 3, "040": 3, "019": 3, "015": 3,
-                          "041": 2, "027": 2, "038": 2, "044": 2}, ALL_COUNTIES, 1)
+_GULF_ORIGINS = _weights(
+    {
+        "047": 14,
+        "022": 9,
+        "001": 7,
+        "037": 6,
+        "039": 5,
+        "045": 5,
+        "016": 4,
+        "032": 4,
+        "021": 4,
+        "042": 4,
+        "012": 3,
+        "003": 3,
+        "043": 3,
+        "040": 3,
+        "019": 3,
+        "015": 3,
+        "041": 2,
+        "027": 2,
+        "038": 2,
+        "044": 2,
+    },
+    ALL_COUNTIES,
+    1,
+)
 # Destination -> itineraries: (carriers, airports after the departure airport).
 _GULF = {
-    "SA": ((("SV",), ("JED",)), (("SV",), ("RUH",)), (("XY",), ("RUH",)), (("KQ",), ("JED",)),
-           (("ET",), ("ADD", "JED")), (("QR",), ("DOH", "RUH")), (("EK",), ("DXB", "DMM"))),
-    "AE": ((("EK",), ("DXB",)), (("KQ",), ("DXB",)), (("FZ",), ("DXB",)), (("G9",), ("SHJ",)),
-           (("EY",), ("AUH",))),
+    "SA": (
+        (("SV",), ("JED",)),
+        (("SV",), ("RUH",)),
+        (("XY",), ("RUH",)),
+        (("KQ",), ("JED",)),
+        (("ET",), ("ADD", "JED")),
+        (("QR",), ("DOH", "RUH")),
+        (("EK",), ("DXB", "DMM")),
+    ),
+    "AE": ((("EK",), ("DXB",)), (("KQ",), ("DXB",)), (("FZ",), ("DXB",)), (("G9",), ("SHJ",)), (("EY",), ("AUH",))),
     "QA": ((("QR",), ("DOH",)), (("KQ",), ("DOH",))),
     "OM": ((("WY",), ("MCT",)), (("ET",), ("ADD", "MCT")), (("EK",), ("DXB", "MCT"))),
     "KW": ((("KU",), ("KWI",)), (("QR",), ("DOH", "KWI")), (("ET",), ("ADD", "KWI"))),
@@ -257,26 +318,89 @@ _GULF = {
     "TR": ((("TK",), ("IST",)),),
 }
 _GULF_DEST = _weights({"SA": 35, "AE": 20, "QA": 12, "OM": 8, "KW": 6, "BH": 3, "LB": 8, "JO": 3, "TR": 5})
-_GULF_EXPLOIT = _weights({"domestic_servitude": 55, "forced_labour": 30, "sexual_exploitation": 10,
-                          "organ_removal": 1, "other": 2})
-_GULF_RECRUIT = {"registered_agency": 25, "unregistered_agent": 35, "online_advert": 15, "social_media": 15,
-                 "friend_or_acquaintance": 10, "family": 5}
-_GULF_CONTROL = {"withholds_documents": 40, "takes_earnings": 30, "excessive_working_hours": 30,
-                 "restricts_movement": 25, "physical_abuse": 15, "sexual_abuse": 10, "debt_bondage": 20,
-                 "false_promises": 35, "withholds_necessities": 15, "threats": 10, "psychological_abuse": 15}
+_GULF_EXPLOIT = _weights(
+    {"domestic_servitude": 55, "forced_labour": 30, "sexual_exploitation": 10, "organ_removal": 1, "other": 2}
+)
+_GULF_RECRUIT = {
+    "registered_agency": 25,
+    "unregistered_agent": 35,
+    "online_advert": 15,
+    "social_media": 15,
+    "friend_or_acquaintance": 10,
+    "family": 5,
+}
+_GULF_CONTROL = {
+    "withholds_documents": 40,
+    "takes_earnings": 30,
+    "excessive_working_hours": 30,
+    "restricts_movement": 25,
+    "physical_abuse": 15,
+    "sexual_abuse": 10,
+    "debt_bondage": 20,
+    "false_promises": 35,
+    "withholds_necessities": 15,
+    "threats": 10,
+    "psychological_abuse": 15,
+}
 
-_DOMESTIC_ORIGINS = _weights({"015": 6, "017": 5, "037": 6, "039": 5, "040": 4, "041": 5, "043": 5, "044": 4,
-                              "045": 4, "023": 4, "010": 3, "024": 3, "002": 4, "003": 4, "004": 3, "038": 3,
-                              "033": 3, "030": 2}, ALL_COUNTIES, 1)
-_DOMESTIC_DEST = _weights({"047": 30, "001": 15, "003": 12, "002": 6, "022": 8, "032": 6, "034": 5, "044": 4,
-                           "042": 4, "027": 3, "016": 3})
-_DOMESTIC_EXPLOIT = _weights({"child_labour": 25, "domestic_servitude": 25, "sexual_exploitation": 25,
-                              "forced_begging": 8, "forced_labour": 10, "forced_marriage": 7})
-_DOMESTIC_RECRUIT = {"family": 30, "friend_or_acquaintance": 30, "intimate_partner": 10, "unregistered_agent": 15,
-                     "social_media": 10, "at_school": 5, "abduction": 3}
-_DOMESTIC_CONTROL = {"takes_earnings": 25, "excessive_working_hours": 25, "physical_abuse": 20,
-                     "sexual_abuse": 15, "restricts_movement": 15, "withholds_necessities": 15, "threats": 15,
-                     "psychoactive_substances": 8, "false_promises": 20, "psychological_abuse": 10}
+_DOMESTIC_ORIGINS = _weights(
+    {
+        "015": 6,
+        "017": 5,
+        "037": 6,
+        "039": 5,
+        "040": 4,
+        "041": 5,
+        "043": 5,
+        "044": 4,
+        "045": 4,
+        "023": 4,
+        "010": 3,
+        "024": 3,
+        "002": 4,
+        "003": 4,
+        "004": 3,
+        "038": 3,
+        "033": 3,
+        "030": 2,
+    },
+    ALL_COUNTIES,
+    1,
+)
+_DOMESTIC_DEST = _weights(
+    {"047": 30, "001": 15, "003": 12, "002": 6, "022": 8, "032": 6, "034": 5, "044": 4, "042": 4, "027": 3, "016": 3}
+)
+_DOMESTIC_EXPLOIT = _weights(
+    {
+        "child_labour": 25,
+        "domestic_servitude": 25,
+        "sexual_exploitation": 25,
+        "forced_begging": 8,
+        "forced_labour": 10,
+        "forced_marriage": 7,
+    }
+)
+_DOMESTIC_RECRUIT = {
+    "family": 30,
+    "friend_or_acquaintance": 30,
+    "intimate_partner": 10,
+    "unregistered_agent": 15,
+    "social_media": 10,
+    "at_school": 5,
+    "abduction": 3,
+}
+_DOMESTIC_CONTROL = {
+    "takes_earnings": 25,
+    "excessive_working_hours": 25,
+    "physical_abuse": 20,
+    "sexual_abuse": 15,
+    "restricts_movement": 15,
+    "withholds_necessities": 15,
+    "threats": 15,
+    "psychoactive_substances": 8,
+    "false_promises": 20,
+    "psychological_abuse": 10,
+}
 
 # Outbound by road: destination -> (border points, extra transit countries after the border).
 _CROSS = {
@@ -289,15 +413,39 @@ _CROSS = {
     "RW": (("Malaba", "Busia"), ("UG",)),
 }
 _CROSS_DEST = _weights({"UG": 30, "TZ": 30, "SS": 10, "SO": 8, "ET": 6, "ZA": 8, "RW": 5})
-_CROSS_ORIGINS = _weights({"040": 8, "039": 6, "037": 5, "044": 6, "034": 5, "006": 3, "002": 3, "010": 3,
-                           "009": 3, "007": 3, "023": 4, "047": 6, "026": 3})
-_CROSS_EXPLOIT = _weights({"forced_labour": 30, "sexual_exploitation": 30, "forced_marriage": 10,
-                           "child_labour": 15, "forced_criminal_activity": 5})
+_CROSS_ORIGINS = _weights(
+    {
+        "040": 8,
+        "039": 6,
+        "037": 5,
+        "044": 6,
+        "034": 5,
+        "006": 3,
+        "002": 3,
+        "010": 3,
+        "009": 3,
+        "007": 3,
+        "023": 4,
+        "047": 6,
+        "026": 3,
+    }
+)
+_CROSS_EXPLOIT = _weights(
+    {
+        "forced_labour": 30,
+        "sexual_exploitation": 30,
+        "forced_marriage": 10,
+        "child_labour": 15,
+        "forced_criminal_activity": 5,
+    }
+)
 # Inbound by road or air: origin country -> (transit typed codes, destination counties).
 _INBOUND = {
     "UG": ((("border:Busia",), ("border:Malaba",)), ("047", "040", "042")),
-    "TZ": ((("border:Namanga",), ("border:Isebania",), ("border:Lunga Lunga",), ("border:Taveta",)),
-           ("047", "001", "044")),
+    "TZ": (
+        (("border:Namanga",), ("border:Isebania",), ("border:Lunga Lunga",), ("border:Taveta",)),
+        ("047", "001", "044"),
+    ),
     "ET": ((("border:Moyale",),), ("047", "010")),
     "SO": ((("border:Mandera",), ("border:Liboi",)), ("047", "007")),
     "SS": ((("border:Lokichogio",),), ("023", "047")),
@@ -307,22 +455,46 @@ _INBOUND = {
     "IN": ((("airport:NBO",), ("airport:MBA",)), ("047", "001")),
 }
 _INBOUND_ORIGIN = _weights({"UG": 20, "TZ": 20, "ET": 15, "SO": 12, "SS": 8, "BI": 6, "CD": 5, "NP": 4, "IN": 3})
-_INBOUND_EXPLOIT = _weights({"sexual_exploitation": 35, "domestic_servitude": 25, "forced_labour": 20,
-                             "forced_begging": 10, "child_labour": 10})
+_INBOUND_EXPLOIT = _weights(
+    {"sexual_exploitation": 35, "domestic_servitude": 25, "forced_labour": 20, "forced_begging": 10, "child_labour": 10}
+)
 _SCAM_ORIGINS = _weights({"047": 10, "022": 5, "042": 3, "027": 3, "032": 3, "001": 3, "012": 2})
 _SCAM_DEST = _weights({"MM": 70, "KH": 20, "LA": 10})
-_SCAM_LEGS = ((("ET",), ("airport:NBO", "airport:ADD", "country:TH")),
-              (("QR",), ("airport:NBO", "airport:DOH", "country:TH")),
-              (("EK",), ("airport:NBO", "airport:DXB", "country:TH")))
+_SCAM_LEGS = (
+    (("ET",), ("airport:NBO", "airport:ADD", "country:TH")),
+    (("QR",), ("airport:NBO", "airport:DOH", "country:TH")),
+    (("EK",), ("airport:NBO", "airport:DXB", "country:TH")),
+)
 _SCAM_RECRUIT = {"online_advert": 40, "social_media": 40, "friend_or_acquaintance": 15, "unregistered_agent": 10}
-_SCAM_CONTROL = {"withholds_documents": 35, "restricts_movement": 35, "physical_abuse": 25, "threats": 25,
-                 "debt_bondage": 20, "false_promises": 35}
+_SCAM_CONTROL = {
+    "withholds_documents": 35,
+    "restricts_movement": 35,
+    "physical_abuse": 25,
+    "threats": 25,
+    "debt_bondage": 20,
+    "false_promises": 35,
+}
 
-_FEMALE_SHARE = {"domestic_servitude": 0.9, "sexual_exploitation": 0.85, "forced_marriage": 1.0,
-                 "forced_labour": 0.4, "child_labour": 0.5, "forced_begging": 0.5, "armed_conflict": 0.1,
-                 "forced_criminal_activity": 0.35, "organ_removal": 0.3, "other": 0.5}
-_CHILD_SHARE = {"child_labour": 1.0, "forced_marriage": 0.9, "forced_begging": 0.8, "sexual_exploitation": 0.3,
-                "armed_conflict": 0.5, "domestic_servitude": 0.15}
+_FEMALE_SHARE = {
+    "domestic_servitude": 0.9,
+    "sexual_exploitation": 0.85,
+    "forced_marriage": 1.0,
+    "forced_labour": 0.4,
+    "child_labour": 0.5,
+    "forced_begging": 0.5,
+    "armed_conflict": 0.1,
+    "forced_criminal_activity": 0.35,
+    "organ_removal": 0.3,
+    "other": 0.5,
+}
+_CHILD_SHARE = {
+    "child_labour": 1.0,
+    "forced_marriage": 0.9,
+    "forced_begging": 0.8,
+    "sexual_exploitation": 0.3,
+    "armed_conflict": 0.5,
+    "domestic_servitude": 0.15,
+}
 
 
 def _pick(rng: random.Random, table: tuple[list, list]) -> str:
@@ -366,10 +538,18 @@ def _route(rng: random.Random, pattern: str) -> Route:
         hops = [depart, *airports]
         if airports and rng.random() < 0.2:
             hops = hops[:-1] or hops  # only the departure or the hub is known
-        return Route(origin_country="KE", origin_county=origin, transit=[f"airport:{a}" for a in hops],
-                    destination_country=dest, destination_county=None, exploitation_type=_pick(rng, _GULF_EXPLOIT),
-                    modes=["air"], carriers=list(carriers) if rng.random() < 0.85 else [],
-                    recruitment=_some(rng, _GULF_RECRUIT), control=_some(rng, _GULF_CONTROL))
+        return Route(
+            origin_country="KE",
+            origin_county=origin,
+            transit=[f"airport:{a}" for a in hops],
+            destination_country=dest,
+            destination_county=None,
+            exploitation_type=_pick(rng, _GULF_EXPLOIT),
+            modes=["air"],
+            carriers=list(carriers) if rng.random() < 0.85 else [],
+            recruitment=_some(rng, _GULF_RECRUIT),
+            control=_some(rng, _GULF_CONTROL),
+        )
     if pattern == "domestic":
         origin = _pick(rng, _DOMESTIC_ORIGINS)
         dest = _pick(rng, _DOMESTIC_DEST)
@@ -384,39 +564,67 @@ def _route(rng: random.Random, pattern: str) -> Route:
         modes = ["rail"] if dest in COAST and origin in {"047", "022", "016"} and rng.random() < 0.5 else ["road"]
         if rng.random() < 0.05:
             modes = ["on_foot"]
-        return Route(origin_country="KE", origin_county=origin, transit=transit, destination_country="KE",
-                    destination_county=dest, exploitation_type=_pick(rng, _DOMESTIC_EXPLOIT), modes=modes,
-                    carriers=[], recruitment=_some(rng, _DOMESTIC_RECRUIT), control=_some(rng, _DOMESTIC_CONTROL))
+        return Route(
+            origin_country="KE",
+            origin_county=origin,
+            transit=transit,
+            destination_country="KE",
+            destination_county=dest,
+            exploitation_type=_pick(rng, _DOMESTIC_EXPLOIT),
+            modes=modes,
+            carriers=[],
+            recruitment=_some(rng, _DOMESTIC_RECRUIT),
+            control=_some(rng, _DOMESTIC_CONTROL),
+        )
     if pattern == "cross_border":
         dest = _pick(rng, _CROSS_DEST)
         borders, via = _CROSS[dest]
         exploit = _pick(rng, _CROSS_EXPLOIT)
         if dest in {"SO", "SS"} and rng.random() < 0.2:
             exploit = "armed_conflict"
-        return Route(origin_country="KE", origin_county=_pick(rng, _CROSS_ORIGINS),
-                    transit=[f"border:{rng.choice(borders)}", *(f"country:{c}" for c in via)],
-                    destination_country=dest, destination_county=None, exploitation_type=exploit,
-                    modes=["road"], carriers=[], recruitment=_some(rng, _DOMESTIC_RECRUIT),
-                    control=_some(rng, _DOMESTIC_CONTROL))
+        return Route(
+            origin_country="KE",
+            origin_county=_pick(rng, _CROSS_ORIGINS),
+            transit=[f"border:{rng.choice(borders)}", *(f"country:{c}" for c in via)],
+            destination_country=dest,
+            destination_county=None,
+            exploitation_type=exploit,
+            modes=["road"],
+            carriers=[],
+            recruitment=_some(rng, _DOMESTIC_RECRUIT),
+            control=_some(rng, _DOMESTIC_CONTROL),
+        )
     if pattern == "inbound":
         origin = _pick(rng, _INBOUND_ORIGIN)
         legs, dests = _INBOUND[origin]
         transit = list(rng.choice(legs))
         by_air = transit[-1].startswith("airport:")
-        return Route(origin_country=origin, origin_county=None, transit=transit, destination_country="KE",
-                    destination_county=rng.choice(dests),
-                    exploitation_type="sexual_exploitation" if by_air else _pick(rng, _INBOUND_EXPLOIT),
-                    modes=["air"] if by_air else ["road"],
-                    carriers=[rng.choice(("QR", "EK", "KQ"))] if by_air and rng.random() < 0.7 else [],
-                    recruitment=_some(rng, _GULF_RECRUIT if by_air else _DOMESTIC_RECRUIT),
-                    control=_some(rng, _DOMESTIC_CONTROL))
+        return Route(
+            origin_country=origin,
+            origin_county=None,
+            transit=transit,
+            destination_country="KE",
+            destination_county=rng.choice(dests),
+            exploitation_type="sexual_exploitation" if by_air else _pick(rng, _INBOUND_EXPLOIT),
+            modes=["air"] if by_air else ["road"],
+            carriers=[rng.choice(("QR", "EK", "KQ"))] if by_air and rng.random() < 0.7 else [],
+            recruitment=_some(rng, _GULF_RECRUIT if by_air else _DOMESTIC_RECRUIT),
+            control=_some(rng, _DOMESTIC_CONTROL),
+        )
     if pattern == "scam":
         carriers, transit = rng.choice(_SCAM_LEGS)
-        return Route(origin_country="KE", origin_county=_pick(rng, _SCAM_ORIGINS), transit=list(transit),
-                    destination_country=_pick(rng, _SCAM_DEST), destination_county=None,
-                    exploitation_type="forced_criminal_activity" if rng.random() < 0.9 else "forced_labour",
-                    modes=["air"], carriers=list(carriers), recruitment=_some(rng, _SCAM_RECRUIT),
-                    control=_some(rng, _SCAM_CONTROL))
+        return Route(
+            origin_country="KE",
+            origin_county=_pick(rng, _SCAM_ORIGINS),
+            transit=list(transit),
+            destination_country=_pick(rng, _SCAM_DEST),
+            destination_county=None,
+            exploitation_type="forced_criminal_activity" if rng.random() < 0.9 else "forced_labour",
+            modes=["air"],
+            carriers=list(carriers),
+            recruitment=_some(rng, _SCAM_RECRUIT),
+            control=_some(rng, _SCAM_CONTROL),
+        )
     raise ValueError(f"unknown route pattern {pattern!r}")
 
 
@@ -456,9 +664,23 @@ def _counts(rng: random.Random, exploitation: str) -> tuple[int, int | None, int
 
 # The normalised row: the columns of raw.route_reports that come from the file (plus the organisation).
 EXPECTED_FIELDS = (
-    "organisation_code", "reporting_period", "period_start", "period_end", "origin_country", "origin_county",
-    "transit_points", "destination_country", "destination_county", "exploitation_type", "transport_modes",
-    "carriers", "recruitment_methods", "means_of_control", "cases_estimated", "female_cases", "male_cases",
+    "organisation_code",
+    "reporting_period",
+    "period_start",
+    "period_end",
+    "origin_country",
+    "origin_county",
+    "transit_points",
+    "destination_country",
+    "destination_county",
+    "exploitation_type",
+    "transport_modes",
+    "carriers",
+    "recruitment_methods",
+    "means_of_control",
+    "cases_estimated",
+    "female_cases",
+    "male_cases",
     "child_cases",
 )
 LIST_FIELDS = ("transit_points", "transport_modes", "carriers", "recruitment_methods", "means_of_control")
@@ -474,8 +696,13 @@ INVALID_KINDS: dict[str, tuple[str, str]] = {
     "missing_value": ("exploitation_type", "missing_value"),
 }
 _INVALID_NEEDS = {"inconsistent_counts": ("female_cases", "male_cases"), "unknown_carrier": ("carriers",)}
-_NOTES = ("figures from outreach desk (fictional)", "hotline summary, demo only", "", "verified with partner (demo)",
-          "")
+_NOTES = (
+    "figures from outreach desk (fictional)",
+    "hotline summary, demo only",
+    "",
+    "verified with partner (demo)",
+    "",
+)
 
 
 @dataclass(slots=True)
@@ -553,8 +780,7 @@ def iter_rows(
     period_at = where["reporting_period"]
     count_at = [(where.get(c), c) for c in COUNT_FIELDS]
     all_counts = all(at is not None for at, _ in count_at)
-    spelled = [p.year if style.native_numbers and p.kind == "year" else p.spell(style.period_spelling)
-               for p in periods]
+    spelled = [p.year if style.native_numbers and p.kind == "year" else p.spell(style.period_spelling) for p in periods]
     known = [(p.code, p.start, p.end) for p in periods]
     tail = [organisation_code] if style.organisation_column else []
     count, random_ = speller.count, rng.random  # hot loop
@@ -568,8 +794,9 @@ def iter_rows(
         route = _route(rng, pattern)
         expected = _normalise(organisation_code, route, cols)
         values = speller.route(route, expected)
-        return _Draft(route, values, expected, "|".join(map(str, expected.values())),
-                      [values.get(c) for c in style.columns])
+        return _Draft(
+            route, values, expected, "|".join(map(str, expected.values())), [values.get(c) for c in style.columns]
+        )
 
     n_periods = len(periods)
     for i in range(n):
@@ -650,8 +877,12 @@ def _normalise(org: str, route: Route, cols: set[str]) -> dict:
     }
 
 
-_COUNT_FORMATS = {"plain": str, "thousands": "{:,}".format, "spaced": lambda v: f"{v:,}".replace(",", " "),
-                  "decimal": "{}.0".format}
+_COUNT_FORMATS = {
+    "plain": str,
+    "thousands": "{:,}".format,
+    "spaced": lambda v: f"{v:,}".replace(",", " "),
+    "decimal": "{}.0".format,
+}
 _NATIVE_COUNT_FORMATS = {"plain": int, "thousands": int, "spaced": int, "decimal": float}
 
 
@@ -692,8 +923,9 @@ class _Speller:
         if kind == "border":
             return self._one(self.sp.border[code], self.style.border)
         if kind == "county":  # by name, as a route is told; numbers are for the county columns
-            return self._one(self.sp.county[code],
-                             tuple(k for k in self.style.county if k in ("name", "alias")) or ("name",))
+            return self._one(
+                self.sp.county[code], tuple(k for k in self.style.county if k in ("name", "alias")) or ("name",)
+            )
         return self.country(code, in_list=True)
 
     def label(self, seed: str, code: str) -> str:
@@ -752,6 +984,7 @@ def _make_invalid(rng: random.Random, kind: str, style: Style, period: Period, v
 # Writers (streaming)
 # ---------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FileFormat:
     kind: str = "csv"  # csv | xlsx
@@ -766,8 +999,15 @@ class FileFormat:
         return "." + self.kind
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence], *, encoding: str = "utf-8",
-              delimiter: str = ",", lineterminator: str = "\r\n") -> int:
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    lineterminator: str = "\r\n",
+) -> int:
     """Streams rows (None = empty cell) to a CSV with RFC 4180 quoting; returns the number of data rows."""
     count = 0
     with open(path, "w", encoding=encoding, newline="") as fh:
@@ -779,8 +1019,14 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence], *, en
     return count
 
 
-def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence], *, sheet: str = "routes",
-               sheets_before: Sequence[str] = ()) -> int:
+def write_xlsx(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    sheet: str = "routes",
+    sheets_before: Sequence[str] = (),
+) -> int:
     """Streams rows into the `sheet` of a new workbook (write-only mode); returns the number of data rows."""
     from openpyxl import Workbook
 
@@ -804,6 +1050,7 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence], *, s
 # ---------------------------------------------------------------------------------------------------
 # The manifest
 # ---------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class DemoFile:
@@ -839,17 +1086,24 @@ class DemoFile:
             return None if p is None else (str(p.relative_to(root)) if root else str(p))
 
         return {
-            "path": rel(self.path), "organisation_code": self.organisation_code,
-            "format": self.format.kind, "encoding": self.format.encoding if self.format.kind == "csv" else None,
+            "path": rel(self.path),
+            "organisation_code": self.organisation_code,
+            "format": self.format.kind,
+            "encoding": self.format.encoding if self.format.kind == "csv" else None,
             "delimiter": self.format.delimiter if self.format.kind == "csv" else None,
-            "header": list(self.header), "lang": self.lang, "sha256": self.sha256,
-            "expected_status": self.expected_status, "rows_read": self.rows_read, "rows_valid": self.rows_valid,
-            "cases_total": self.cases_total, "periods": list(self.periods),
-            "ignored_columns": list(self.ignored_columns), "duplicate_of": rel(self.duplicate_of),
+            "header": list(self.header),
+            "lang": self.lang,
+            "sha256": self.sha256,
+            "expected_status": self.expected_status,
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_valid,
+            "cases_total": self.cases_total,
+            "periods": list(self.periods),
+            "ignored_columns": list(self.ignored_columns),
+            "duplicate_of": rel(self.duplicate_of),
             "corrects": rel(self.corrects),
             "problems": [{"row": r, "column": c, "code": k} for r, c, k in self.problems],
-            "rows": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
-                     for row in self.rows],
+            "rows": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()} for row in self.rows],
         }
 
 
@@ -866,7 +1120,9 @@ class DemoManifest:
 
     def to_json(self) -> dict:
         return {
-            "inbox": str(self.inbox), "registry": str(self.registry), "seed": self.seed,
+            "inbox": str(self.inbox),
+            "registry": str(self.registry),
+            "seed": self.seed,
             "organisations": [o.__dict__ for o in self.organisations],
             "files": [f.to_json(self.inbox) for f in self.files],
         }
@@ -876,8 +1132,15 @@ class DemoManifest:
         return Path(path)
 
 
-def write_submission(path: Path, rows: Iterable[GeneratedRow], *, organisation_code: str, style: Style,
-                     fmt: FileFormat = FileFormat(), keep_rows: bool = True) -> DemoFile:
+def write_submission(
+    path: Path,
+    rows: Iterable[GeneratedRow],
+    *,
+    organisation_code: str,
+    style: Style,
+    fmt: FileFormat = FileFormat(),
+    keep_rows: bool = True,
+) -> DemoFile:
     """Writes one submission file and records what is in it (rows only when `keep_rows`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -902,12 +1165,23 @@ def write_submission(path: Path, rows: Iterable[GeneratedRow], *, organisation_c
     if fmt.kind == "xlsx":
         count = write_xlsx(path, header, cells(), sheet=fmt.sheet, sheets_before=fmt.sheets_before)
     else:
-        count = write_csv(path, header, cells(), encoding=fmt.encoding, delimiter=fmt.delimiter,
-                          lineterminator=fmt.lineterminator)
-    return DemoFile(path=path, organisation_code=organisation_code, format=fmt, header=tuple(header),
-                    lang=style.lang, rows_read=count, rows=kept, problems=problems, cases_total=cases,
-                    periods=tuple(sorted(periods)), ignored_columns=tuple(h for h, _ in style.extra_columns),
-                    sha256=_sha256(path))
+        count = write_csv(
+            path, header, cells(), encoding=fmt.encoding, delimiter=fmt.delimiter, lineterminator=fmt.lineterminator
+        )
+    return DemoFile(
+        path=path,
+        organisation_code=organisation_code,
+        format=fmt,
+        header=tuple(header),
+        lang=style.lang,
+        rows_read=count,
+        rows=kept,
+        problems=problems,
+        cases_total=cases,
+        periods=tuple(sorted(periods)),
+        ignored_columns=tuple(h for h, _ in style.extra_columns),
+        sha256=_sha256(path),
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -921,6 +1195,7 @@ def _sha256(path: Path) -> str:
 # ---------------------------------------------------------------------------------------------------
 # The demo inbox
 # ---------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -946,70 +1221,151 @@ def _org(code: str, name: str, type_: str, county: str, active: bool = True) -> 
 DEMO_PROFILES: tuple[Profile, ...] = (
     Profile(  # a Nairobi NGO: quarterly files, tidy codes, UTF-8
         _org("MWANGAZA", "Mwangaza Test Trust", "trust", "047"),
-        Style(period_spelling="{y}-Q{n}", county=("padded",), country=("alpha2",), separator=";",
-              routes=(("gulf", 6), ("domestic", 2), ("scam", 2), ("cross_border", 1), ("inbound", 1))),
-        "quarter", 1, (12, 22), "mwangaza_{first}.csv",
+        Style(
+            period_spelling="{y}-Q{n}",
+            county=("padded",),
+            country=("alpha2",),
+            separator=";",
+            routes=(("gulf", 6), ("domestic", 2), ("scam", 2), ("cross_border", 1), ("inbound", 1)),
+        ),
+        "quarter",
+        1,
+        (12, 22),
+        "mwangaza_{first}.csv",
         fmt=FileFormat(lineterminator="\n"),
-        invalid=((2, 4, "unknown_county"),), correct_file=1, resend_file=0,
+        invalid=((2, 4, "unknown_county"),),
+        correct_file=1,
+        resend_file=0,
     ),
     Profile(  # a Mombasa CBO: Swahili, Windows-1252 with ';' from a French-locale Excel, monthly rows
         _org("TUMAINI", "Tumaini Demo Initiative", "cbo", "001"),
-        Style(lang="sw", period_spelling="{y}/{n:02d}", county=("name", "alias"), country=("name", "common"),
-              kenya_origin=("", "Kenya"), labels=("label_sw",), separator=", ", counts=("plain", "decimal"),
-              organisation_column=True, airline=("name",),
-              routes=(("domestic", 6), ("gulf", 4), ("inbound", 2), ("cross_border", 1))),
-        "month", 3, (3, 6), "ripoti_{first}_hadi_{last}.csv",
+        Style(
+            lang="sw",
+            period_spelling="{y}/{n:02d}",
+            county=("name", "alias"),
+            country=("name", "common"),
+            kenya_origin=("", "Kenya"),
+            labels=("label_sw",),
+            separator=", ",
+            counts=("plain", "decimal"),
+            organisation_column=True,
+            airline=("name",),
+            routes=(("domestic", 6), ("gulf", 4), ("inbound", 2), ("cross_border", 1)),
+        ),
+        "month",
+        3,
+        (3, 6),
+        "ripoti_{first}_hadi_{last}.csv",
         fmt=FileFormat(encoding="cp1252", delimiter=";"),
         invalid=((3, 2, "invalid_period"),),
     ),
     Profile(  # a Busia network: one workbook a year, a cover sheet before `routes`, numbers as numbers
         _org("SAUTI", "Sauti Sample Network", "network", "040"),
-        Style(header_case="title", period_spelling="{y}", county=("code",), country=("alpha3", "name"),
-              kenya_origin=("KEN",), border=("name", "alias"), airline=("name",), labels=("label_en",),
-              separator="|", native_numbers=True,
-              routes=(("cross_border", 6), ("inbound", 4), ("domestic", 3), ("gulf", 2))),
-        "year", 1, (40, 60), "Sauti route report {year}.xlsx",
+        Style(
+            header_case="title",
+            period_spelling="{y}",
+            county=("code",),
+            country=("alpha3", "name"),
+            kenya_origin=("KEN",),
+            border=("name", "alias"),
+            airline=("name",),
+            labels=("label_en",),
+            separator="|",
+            native_numbers=True,
+            routes=(("cross_border", 6), ("inbound", 4), ("domestic", 3), ("gulf", 2)),
+        ),
+        "year",
+        1,
+        (40, 60),
+        "Sauti route report {year}.xlsx",
         fmt=FileFormat(kind="xlsx", sheets_before=("summary",)),
         invalid=((1, 7, "inconsistent_counts"),),
     ),
     Profile(  # a Kisumu faith-based group: half-yearly files, BOM, Swahili spaced headers, extra columns
         _org("UHURU", "Uhuru Mock Foundation", "faith_based", "042"),
-        Style(lang="sw", header_case="spaced", period_spelling="Q{n} {y}",
-              county=("code", "two_digit", "name"), country=("alpha2", "name"),
-              labels=("code", "label_en", "label_sw"), separator=" | ",
-              counts=("plain", "plain", "thousands", "spaced", "decimal"),
-              extra_columns=(("S/No", "serial"), ("maelezo", "notes")),
-              routes=(("domestic", 5), ("gulf", 4), ("cross_border", 2), ("scam", 1))),
-        "quarter", 2, (15, 25), "uhuru-{first}-{last}.csv",
+        Style(
+            lang="sw",
+            header_case="spaced",
+            period_spelling="Q{n} {y}",
+            county=("code", "two_digit", "name"),
+            country=("alpha2", "name"),
+            labels=("code", "label_en", "label_sw"),
+            separator=" | ",
+            counts=("plain", "plain", "thousands", "spaced", "decimal"),
+            extra_columns=(("S/No", "serial"), ("maelezo", "notes")),
+            routes=(("domestic", 5), ("gulf", 4), ("cross_border", 2), ("scam", 1)),
+        ),
+        "quarter",
+        2,
+        (15, 25),
+        "uhuru-{first}-{last}.csv",
         fmt=FileFormat(encoding="utf-8-sig"),
     ),
     Profile(  # a Nakuru centre: yearly workbooks of monthly rows, everything mixed
         _org("NURU", "Nuru Example Centre", "ngo", "032"),
-        replace(MESSY_STYLE, period_spelling="{y}-{n:02d}", separator=",",
-                routes=(("gulf", 4), ("domestic", 4), ("scam", 2), ("inbound", 1), ("cross_border", 1))),
-        "month", 12, (6, 10), "nuru_routes_{year}.xlsx",
+        replace(
+            MESSY_STYLE,
+            period_spelling="{y}-{n:02d}",
+            separator=",",
+            routes=(("gulf", 4), ("domestic", 4), ("scam", 2), ("inbound", 1), ("cross_border", 1)),
+        ),
+        "month",
+        12,
+        (6, 10),
+        "nuru_routes_{year}.xlsx",
         fmt=FileFormat(kind="xlsx"),
         invalid=((0, 30, "unknown_country"), (1, 11, "unknown_carrier")),
     ),
     Profile(  # a Garissa CBO: yearly CSVs of quarters, no carrier or control columns
         _org("AMANI", "Amani Placeholder Alliance", "cbo", "007"),
-        Style(period_spelling="{y} Q{n}", header_case="upper",
-              columns=("reporting_period", "origin_country", "origin_county", "transit_points",
-                       "destination_country", "destination_county", "exploitation_type", "transport_modes",
-                       "recruitment_methods", "cases_estimated", "female_cases", "male_cases", "child_cases"),
-              county=("padded", "name"), country=("alpha2", "alpha3", "common"), border=("name",),
-              labels=("code",), separator=",",
-              routes=(("inbound", 5), ("cross_border", 4), ("domestic", 3), ("gulf", 2))),
-        "quarter", 4, (10, 18), "amani_{year}.csv",
+        Style(
+            period_spelling="{y} Q{n}",
+            header_case="upper",
+            columns=(
+                "reporting_period",
+                "origin_country",
+                "origin_county",
+                "transit_points",
+                "destination_country",
+                "destination_county",
+                "exploitation_type",
+                "transport_modes",
+                "recruitment_methods",
+                "cases_estimated",
+                "female_cases",
+                "male_cases",
+                "child_cases",
+            ),
+            county=("padded", "name"),
+            country=("alpha2", "alpha3", "common"),
+            border=("name",),
+            labels=("code",),
+            separator=",",
+            routes=(("inbound", 5), ("cross_border", 4), ("domestic", 3), ("gulf", 2)),
+        ),
+        "quarter",
+        4,
+        (10, 18),
+        "amani_{year}.csv",
         invalid=((1, 9, "missing_value"),),
     ),
     Profile(  # a Kiambu outreach: quarters in yearly files, first a UTF-8 CSV then Excel's "Unicode text"
         _org("FARAJA", "Faraja Imaginary Outreach", "ngo", "022"),
-        Style(period_spelling="{y}-Q{n}", county=("name",), country=("name", "alpha2"),
-              airline=("iata", "icao"), airport=("iata", "icao"), labels=("label_en",), separator="; ",
-              counts=("plain", "thousands"),
-              routes=(("gulf", 8), ("domestic", 2), ("scam", 1))),
-        "quarter", 4, (15, 25), "faraja-{year}.csv",
+        Style(
+            period_spelling="{y}-Q{n}",
+            county=("name",),
+            country=("name", "alpha2"),
+            airline=("iata", "icao"),
+            airport=("iata", "icao"),
+            labels=("label_en",),
+            separator="; ",
+            counts=("plain", "thousands"),
+            routes=(("gulf", 8), ("domestic", 2), ("scam", 1)),
+        ),
+        "quarter",
+        4,
+        (15, 25),
+        "faraja-{year}.csv",
         formats_by_year=((2025, FileFormat(encoding="utf-16", delimiter="\t")),),
         invalid=((0, 3, "unknown_carrier"), (1, 5, "inconsistent_counts")),
     ),
@@ -1068,8 +1424,9 @@ def generate_inbox(
             manifest.files.append(f)
             if index == profile.correct_file:
                 fix_rng = random.Random(f"{seed}:{code}:correction")
-                fixed = _write_chunk(path.with_name(path.stem + "_corrected" + path.suffix), fix_rng, profile,
-                                     chunk, fmt, {})
+                fixed = _write_chunk(
+                    path.with_name(path.stem + "_corrected" + path.suffix), fix_rng, profile, chunk, fmt, {}
+                )
                 fixed.corrects = path
                 later.append(fixed)
             if index == profile.resend_file:
@@ -1083,9 +1440,11 @@ def generate_inbox(
     return manifest
 
 
-def _write_chunk(path: Path, rng: random.Random, profile: Profile, chunk: list[Period], fmt: FileFormat,
-                 invalid: Mapping[int, str]) -> DemoFile:
+def _write_chunk(
+    path: Path, rng: random.Random, profile: Profile, chunk: list[Period], fmt: FileFormat, invalid: Mapping[int, str]
+) -> DemoFile:
     n = sum(rng.randint(*profile.rows_per_period) for _ in chunk)
-    rows = iter_rows(rng, n, organisation_code=profile.organisation.code, periods=chunk, style=profile.style,
-                     invalid_rows=invalid)
+    rows = iter_rows(
+        rng, n, organisation_code=profile.organisation.code, periods=chunk, style=profile.style, invalid_rows=invalid
+    )
     return write_submission(path, rows, organisation_code=profile.organisation.code, style=profile.style, fmt=fmt)

@@ -34,13 +34,30 @@ class DevTools:
             os.dup2(high_w, 4)
 
         self.proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
-             "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
-             "--remote-debugging-pipe", f"--user-data-dir={profile}", f"--host-resolver-rules={rules}",
-             "--window-size=1280,900", "about:blank"],
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-extensions",
+                "--disable-default-apps",
+                "--mute-audio",
+                "--hide-scrollbars",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+                f"--host-resolver-rules={rules}",
+                "--window-size=1280,900",
+                "about:blank",
+            ],
             preexec_fn=child,  # only dup2 calls, and the tests start no threads
-            pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(self._to_r)
         os.close(self._from_w)
@@ -61,8 +78,9 @@ class DevTools:
         msg, self._buf = self._buf.split(b"\0", 1)
         return json.loads(msg)
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 30) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30
+    ) -> dict[str, Any]:
         self._id += 1
         msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
         if session:
@@ -101,7 +119,6 @@ class DevTools:
 
 
 def evaluate(dt: DevTools, session: str, expression: str) -> Any:
-    res = dt.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True},
-                  session)
+    res = dt.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session)
     assert "exceptionDetails" not in res, res
     return res["result"].get("value")

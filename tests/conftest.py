@@ -59,8 +59,11 @@ def _fast_lane_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
         return
 
     def refuse(what: str) -> None:
-        pytest.fail(f"{request.node.nodeid} {what}: request the `settings` (or `server_home`) fixture, or mark "
-                    "the test @pytest.mark.slow", pytrace=False)
+        pytest.fail(
+            f"{request.node.nodeid} {what}: request the `settings` (or `server_home`) fixture, or mark "
+            "the test @pytest.mark.slow",
+            pytrace=False,
+        )
 
     real_connect = psycopg.connect
 
@@ -87,8 +90,10 @@ def external_database() -> Iterator[str]:
             name = f"njia_ext_{uuid.uuid4().hex[:8]}"
             conn.execute(f'create database "{name}"')
     except psycopg.Error as exc:
-        pytest.skip(f"no external PostgreSQL reachable at {EXTERNAL_ADMIN} ({exc.__class__.__name__}); "
-                    "set NJIA_TEST_EXTERNAL_URL to a superuser URL to run this test")
+        pytest.skip(
+            f"no external PostgreSQL reachable at {EXTERNAL_ADMIN} ({exc.__class__.__name__}); "
+            "set NJIA_TEST_EXTERNAL_URL to a superuser URL to run this test"
+        )
     url = EXTERNAL_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     yield url
     with psycopg.connect(EXTERNAL_ADMIN, autocommit=True) as conn:

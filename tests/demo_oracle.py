@@ -24,8 +24,7 @@ def rows_in_force(manifest: DemoManifest) -> list[dict]:
 
 
 def cases_total(manifest: DemoManifest, year: int | None = None) -> int:
-    return sum(r["cases_estimated"] for r in rows_in_force(manifest)
-               if year is None or r["period_start"].year == year)
+    return sum(r["cases_estimated"] for r in rows_in_force(manifest) if year is None or r["period_start"].year == year)
 
 
 def cases_by(manifest: DemoManifest, column: str, year: int | None = None) -> Counter:

@@ -67,11 +67,13 @@ def rfc4180(
 ) -> str:
     """CSV text as RFC 4180 (and Excel) write it: a cell holding the delimiter, a quote, CR or LF is quoted,
     whatever the line ending (Python's csv.writer leaves LF unquoted when the line ending is a lone CR)."""
+
     def cell(value: object) -> str:
         text = "" if value is None else str(value)
         if quote_all or any(ch in text for ch in (delimiter, '"', "\r", "\n")):
             return '"' + text.replace('"', '""') + '"'
         return text
+
     return "".join(delimiter.join(cell(v) for v in line) + newline for line in table)
 
 
@@ -162,6 +164,7 @@ def environment(settings: Settings) -> dict[str, str]:
 
 # --- reading the warehouse -------------------------------------------------------------------------
 
+
 def query(settings: Settings, sql: str, params: Sequence[object] = ()) -> list[tuple]:
     with warehouse.connect(settings) as conn:
         return conn.execute(sql, params).fetchall()
@@ -202,6 +205,7 @@ def read_feedback_csv(path: str | Path) -> list[dict[str, str]]:
 
 # --- the checks every processed file must pass -----------------------------------------------------
 
+
 def check_outcome(settings: Settings, outcome) -> dict[str, object]:
     """Statuses and codes are the contract's; rows are conserved; ledger, raw, periods, quarantine,
     archive and feedback agree with the outcome. Returns the ledger row."""
@@ -225,7 +229,10 @@ def check_outcome(settings: Settings, outcome) -> dict[str, object]:
     assert ledger["sha256"] == outcome.sha256
     assert ledger["organisation_code"] == outcome.organisation
     assert (ledger["rows_read"], ledger["rows_loaded"], ledger["rows_quarantined"]) == (
-        outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined)
+        outcome.rows_read,
+        outcome.rows_loaded,
+        outcome.rows_quarantined,
+    )
     assert ledger["rows_read"] == ledger["rows_loaded"] + ledger["rows_quarantined"]
     assert list(ledger["ignored_columns"]) == list(outcome.ignored_columns)
 
@@ -235,17 +242,30 @@ def check_outcome(settings: Settings, outcome) -> dict[str, object]:
         bad_rows = {p.row for p in outcome.problems}
         assert not bad_rows & {r["row_number"] for r in loaded}, "a quarantined row was loaded"
         assert len(bad_rows) == outcome.rows_quarantined
-        periods = query(settings, "select reporting_period from ops.submission_periods where submission_id = %s",
-                        (outcome.submission_id,))
+        periods = query(
+            settings,
+            "select reporting_period from ops.submission_periods where submission_id = %s",
+            (outcome.submission_id,),
+        )
         assert sorted(p for (p,) in periods) == sorted({r["reporting_period"] for r in loaded})
     else:
-        assert scalar(settings, "select count(*) from ops.submission_periods where submission_id = %s",
-                      (outcome.submission_id,)) == 0
+        assert (
+            scalar(
+                settings,
+                "select count(*) from ops.submission_periods where submission_id = %s",
+                (outcome.submission_id,),
+            )
+            == 0
+        )
 
-    quarantined = query(settings, "select row_number, column_name, problem_code, value from ops.quarantine"
-                                  " where submission_id = %s", (outcome.submission_id,))
+    quarantined = query(
+        settings,
+        "select row_number, column_name, problem_code, value from ops.quarantine where submission_id = %s",
+        (outcome.submission_id,),
+    )
     assert sorted((r or 0, c or "", code) for r, c, code, _ in quarantined) == sorted(
-        (p.row or 0, p.column or "", p.code) for p in outcome.problems)
+        (p.row or 0, p.column or "", p.code) for p in outcome.problems
+    )
 
     entries = archive_entries(settings)
     first = submission(settings, outcome.duplicate_of) if outcome.status == "duplicate" else ledger
@@ -270,8 +290,7 @@ def check_outcome(settings: Settings, outcome) -> dict[str, object]:
     assert lines[0]["item"] == "status" and lines[0]["code"] == outcome.status
     if outcome.reason:
         assert lines[1]["item"] == "reason" and lines[1]["code"] == outcome.reason
-    listed = sorted((int(x["row"]) if x["row"] else 0, x["column"], x["code"]) for x in lines
-                    if x["item"] == "problem")
+    listed = sorted((int(x["row"]) if x["row"] else 0, x["column"], x["code"]) for x in lines if x["item"] == "problem")
     assert listed == sorted((p.row or 0, p.column or "", p.code) for p in outcome.problems)
     html = Path(html_path).read_text(encoding="utf-8")
     assert outcome.status in html and "Maoni" in html

@@ -69,8 +69,16 @@ class SftpServer:
         keys = self.root / "keys"
         keys.mkdir(mode=0o755)
         _run("groupadd", "--system", self.njia_user)
-        _run("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--gid", self.njia_user,
-             self.njia_user)
+        _run(
+            "useradd",
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--gid",
+            self.njia_user,
+            self.njia_user,
+        )
         # The chroot must be root's and not writable by a group; Njia's group may list it, others only pass.
         self.inbox.mkdir()
         shutil.chown(self.inbox, "root", self.njia_user)
@@ -113,7 +121,8 @@ class SftpServer:
         for user in [self.njia_user, *self.users.values()]:
             _run("usermod", "-p", "*", user)
         self.process = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
+            [SSHD, "-D", "-e", "-f", str(config)],
+            stdout=subprocess.DEVNULL,
             stderr=(self.root / "sshd.log").open("w"),
         )
         deadline = time.monotonic() + 20

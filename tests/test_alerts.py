@@ -45,8 +45,9 @@ def mailbox() -> Iterator[tuple[_Mailbox, int]]:
     with socket.socket() as probe:  # aiosmtpd checks readiness by connecting, so it needs a real port
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=box.authenticate,
-                            auth_require_tls=False)
+    controller = Controller(
+        box, hostname="127.0.0.1", port=port, authenticator=box.authenticate, auth_require_tls=False
+    )
     controller.start()
     try:
         yield box, port
@@ -99,8 +100,12 @@ def receiver() -> Iterator[_Receiver]:
 def _with_channels(settings: Settings, port: int | None = None, webhook: str | None = None, **extra: Any) -> Settings:
     update: dict[str, Any] = dict(extra)
     if port is not None:
-        update |= {"smtp_host": "127.0.0.1", "smtp_port": port, "alert_email_to": "duty@example.org, lead@example.org",
-                   "alert_email_from": "njia@example.org"}
+        update |= {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "alert_email_to": "duty@example.org, lead@example.org",
+            "alert_email_from": "njia@example.org",
+        }
     if webhook is not None:
         update["alert_webhook_url"] = webhook
     return Settings(**{**settings.model_dump(), **update})
@@ -113,8 +118,12 @@ def _recorded(settings: Settings) -> list[tuple]:
         ).fetchall()
 
 
-FAILED = Alert("task_failed", "njia_ingest.process_organisation failed", ("run manual__1, try 3: disk full",),
-               link="http://airflow.example.org/log")
+FAILED = Alert(
+    "task_failed",
+    "njia_ingest.process_organisation failed",
+    ("run manual__1, try 3: disk full",),
+    link="http://airflow.example.org/log",
+)
 
 
 def test_email_and_webhook_receive_the_alert(settings: Settings, mailbox, receiver) -> None:
@@ -134,8 +143,9 @@ def test_email_and_webhook_receive_the_alert(settings: Settings, mailbox, receiv
     assert _recorded(s) == [("task_failed", FAILED.subject, ["email", "webhook"], None)]
 
 
-def test_smtp_login_and_no_secret_in_logs(settings: Settings, mailbox, receiver,
-                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_smtp_login_and_no_secret_in_logs(
+    settings: Settings, mailbox, receiver, caplog: pytest.LogCaptureFixture
+) -> None:
     box, port = mailbox
     receiver.status = 500
     s = _with_channels(settings, port, receiver.url, smtp_user="njia", smtp_password=SMTP_PASSWORD)
@@ -202,8 +212,11 @@ def test_no_channel_configured_still_records_the_alert(settings: Settings) -> No
 
 
 def test_warehouse_down_still_sends(tmp_path: Path, receiver, caplog: pytest.LogCaptureFixture) -> None:
-    s = Settings(home=tmp_path, warehouse_url="postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
-                 alert_webhook_url=receiver.url)
+    s = Settings(
+        home=tmp_path,
+        warehouse_url="postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
+        alert_webhook_url=receiver.url,
+    )
     delivery = alerts.notify(s, FAILED)
     assert delivery.sent == ["webhook"] and len(receiver.posts) == 1
     assert "could not record the alert" in caplog.text
@@ -214,12 +227,18 @@ def test_unknown_kind_is_a_programming_error() -> None:
         Alert("something", "x")
 
 
-def test_failure_callback_alerts_with_the_log_link(settings: Settings, receiver,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_callback_alerts_with_the_log_link(
+    settings: Settings, receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NJIA_WAREHOUSE_URL", settings.warehouse_url.get_secret_value())
     monkeypatch.setenv("NJIA_ALERT_WEBHOOK_URL", receiver.url)
-    ti = SimpleNamespace(dag_id="njia_transform", task_id="build", map_index=-1, try_number=3,
-                         log_url="http://localhost:8080/dags/njia_transform/runs/r1/tasks/build")
+    ti = SimpleNamespace(
+        dag_id="njia_transform",
+        task_id="build",
+        map_index=-1,
+        try_number=3,
+        log_url="http://localhost:8080/dags/njia_transform/runs/r1/tasks/build",
+    )
     monitor.task_failed({"task_instance": ti, "run_id": "r1", "exception": RuntimeError("dbt test failed")})
     [(_, _, payload)] = receiver.posts
     assert payload["kind"] == "task_failed"
@@ -253,8 +272,9 @@ def test_a_high_quarantine_rate_alerts_after_a_real_ingest(server_home: Path, tm
     write_file(tmp_path / "inbox", "SLOPPY_ORG/q1.csv", csv_bytes(grid(sloppy)))
     outcomes = ingest(s, workers=1)
     assert sorted((o.organisation, o.status, o.rows_quarantined) for o in outcomes) == [
-        ("CLEAN_ORG", "accepted", 0), ("SLOPPY_ORG", "accepted_with_errors", 3)]
+        ("CLEAN_ORG", "accepted", 0),
+        ("SLOPPY_ORG", "accepted_with_errors", 3),
+    ]
     [(_, _, payload)] = receiver.posts
     assert payload["kind"] == "quarantine_rate"
     assert payload["subject"] == "SLOPPY_ORG: 3 of 10 rows quarantined in this run (30%, threshold 20%)"
-

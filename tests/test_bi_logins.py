@@ -19,7 +19,7 @@ from njia import access, transform, warehouse
 from njia.settings import get_settings
 
 # Hostile to any setup that pastes passwords into JSON, shell or SQL text (docker-compose.yml, njia init).
-PASSWORDS = {"njia_analyst_user": 'an"alyst\\pw \'1$x', "njia_public_user": 'pub\\"lic pw\'2 `x`'}
+PASSWORDS = {"njia_analyst_user": "an\"alyst\\pw '1$x", "njia_public_user": "pub\\\"lic pw'2 `x`"}
 SEES = {"njia_analyst_user": {"marts", "reporting"}, "njia_public_user": {"reporting"}}
 
 
@@ -33,24 +33,32 @@ def _catalog(conn: psycopg.Connection) -> dict[str, dict[str, dict[str, str | No
     plus each table's comment under the key ''."""
     out: dict[str, dict[str, dict[str, str | None]]] = defaultdict(dict)
     for schema, table, comment in conn.execute(
-            "select t.table_schema, t.table_name, obj_description(format('%I.%I', t.table_schema, t.table_name)"
-            "::regclass, 'pg_class') from information_schema.tables t"
-            " where t.table_schema not in ('pg_catalog', 'information_schema')"):
+        "select t.table_schema, t.table_name, obj_description(format('%I.%I', t.table_schema, t.table_name)"
+        "::regclass, 'pg_class') from information_schema.tables t"
+        " where t.table_schema not in ('pg_catalog', 'information_schema')"
+    ):
         out[schema][table] = {"": comment}
     for schema, table, column, comment in conn.execute(
-            "select c.table_schema, c.table_name, c.column_name,"
-            " col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position)"
-            " from information_schema.columns c where c.table_schema not in ('pg_catalog', 'information_schema')"):
+        "select c.table_schema, c.table_name, c.column_name,"
+        " col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position)"
+        " from information_schema.columns c where c.table_schema not in ('pg_catalog', 'information_schema')"
+    ):
         out[schema][table][column] = comment
     return out
 
 
 def test_bi_users_log_in_with_passwords_and_see_only_their_documented_schemas(
-        tmp_path: Path, external_database: str) -> None:
+    tmp_path: Path, external_database: str
+) -> None:
     settings = get_settings(home=tmp_path / "home", warehouse_url=external_database, min_cell=K)
     warehouse.migrate(settings)
-    done = access.apply(settings, environ={"NJIA_ANALYST_PASSWORD": PASSWORDS["njia_analyst_user"],
-                                           "NJIA_PUBLIC_PASSWORD": PASSWORDS["njia_public_user"]})
+    done = access.apply(
+        settings,
+        environ={
+            "NJIA_ANALYST_PASSWORD": PASSWORDS["njia_analyst_user"],
+            "NJIA_PUBLIC_PASSWORD": PASSWORDS["njia_public_user"],
+        },
+    )
     assert done == {user: "password set" for user in PASSWORDS}
     with warehouse.connect(settings) as conn:
         load(conn, SUBMISSIONS)
@@ -58,12 +66,18 @@ def test_bi_users_log_in_with_passwords_and_see_only_their_documented_schemas(
     assert result.ok and result.published, result.summary
 
     with psycopg.connect(external_database) as admin:
-        published = {(s, t) for s, t in admin.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_schema in ('marts', 'reporting')")}
-        hba = admin.execute("select auth_method from pg_hba_file_rules where type = 'host'"
-                            " and ('all' = any(user_name) or %s = any(user_name)) order by line_number",
-                            ("njia_public_user",)).fetchall()
+        published = {
+            (s, t)
+            for s, t in admin.execute(
+                "select table_schema, table_name from information_schema.tables"
+                " where table_schema in ('marts', 'reporting')"
+            )
+        }
+        hba = admin.execute(
+            "select auth_method from pg_hba_file_rules where type = 'host'"
+            " and ('all' = any(user_name) or %s = any(user_name)) order by line_number",
+            ("njia_public_user",),
+        ).fetchall()
     assert {s for s, _ in published} == {"marts", "reporting"}
 
     seen = {}
@@ -75,16 +89,23 @@ def test_bi_users_log_in_with_passwords_and_see_only_their_documented_schemas(
             seen[user] = catalog
             assert set(catalog) == SEES[user], (user, set(catalog))
             assert {(s, t) for s in catalog for t in catalog[s]} == {p for p in published if p[0] in SEES[user]}
-            undocumented = [(s, t, c) for s in catalog for t in catalog[s] for c, comment in catalog[s][t].items()
-                            if not (comment or "").strip()]
+            undocumented = [
+                (s, t, c)
+                for s in catalog
+                for t in catalog[s]
+                for c, comment in catalog[s][t].items()
+                if not (comment or "").strip()
+            ]
             assert undocumented == [], (user, undocumented)
             # What the user may not read stays unreadable, though its name is in the catalog (bi/README.md).
             assert conn.execute("select count(*) from pg_namespace where nspname = 'ops'").fetchone() == (1,)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("select * from ops.submissions")
             conn.rollback()
-            assert conn.execute("select has_database_privilege(current_database(), 'TEMP'),"
-                                " has_database_privilege(current_database(), 'CREATE')").fetchone() == (False, False)
+            assert conn.execute(
+                "select has_database_privilege(current_database(), 'TEMP'),"
+                " has_database_privilege(current_database(), 'CREATE')"
+            ).fetchone() == (False, False)
         with psycopg.connect(_login(external_database, user, password), autocommit=True) as conn:
             conn.execute("set default_transaction_read_only = off")  # the privilege, not the session default
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

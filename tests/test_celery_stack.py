@@ -66,8 +66,12 @@ class Stack:
     def start(self, name: str, *args: str, **extra_env: str) -> None:
         log = open(self.home / f"{name}.log", "wb")  # the child holds it; closed with the process
         self.processes[name] = subprocess.Popen(
-            [str(BIN / "airflow"), *args], env=self.env | extra_env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)  # its own process group: stopped with everything it forked
+            [str(BIN / "airflow"), *args],
+            env=self.env | extra_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own process group: stopped with everything it forked
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
@@ -87,15 +91,21 @@ class Stack:
             self.stop(name)
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name} (last lines)\n" + "\n".join(p.read_text(errors="replace").splitlines()[-15:])
-                         for p in sorted(self.home.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name} (last lines)\n" + "\n".join(p.read_text(errors="replace").splitlines()[-15:])
+            for p in sorted(self.home.glob("*.log"))
+        )
 
     def api(self, method: str, path: str, body: dict | None = None) -> dict:
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, headers=headers,
-                                         data=None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
+            headers=headers,
+            data=None if body is None else json.dumps(body).encode(),
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"{}")
 
@@ -174,16 +184,28 @@ def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
     s = Stack(home, env, port)
     started = time.monotonic()
     try:
-        migrated = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
-                                  timeout=300)
+        migrated = subprocess.run(
+            [str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True, timeout=300
+        )
         assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
         s.start("api-server", "api-server", "--port", str(port), "--host", "127.0.0.1")
         s.start("scheduler", "scheduler")
         s.start("dag-processor", "dag-processor")
         for name in ("worker1", "worker2"):
-            s.start(name, "celery", "worker", "--celery-hostname", f"{name}@%h", "--queues",
-                    env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"], "--concurrency", "1", "--skip-serve-logs",
-                    "--without-gossip", NJIA_TEST_WORKER=name)
+            s.start(
+                name,
+                "celery",
+                "worker",
+                "--celery-hostname",
+                f"{name}@%h",
+                "--queues",
+                env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"],
+                "--concurrency",
+                "1",
+                "--skip-serve-logs",
+                "--without-gossip",
+                NJIA_TEST_WORKER=name,
+            )
         s.wait_for("the api-server", lambda: s.api("GET", "/api/v2/monitor/health"))
         password = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
         s.token = s.api("POST", "/auth/token", {"username": "admin", "password": password})["access_token"]
@@ -227,7 +249,9 @@ def _at(ti: dict, key: str) -> datetime:
 
 def _span(instances: list[dict]) -> float:
     """Seconds from the first organisation's start to the last one's end."""
-    return (max(_at(ti, "end_date") for ti in instances) - min(_at(ti, "start_date") for ti in instances)).total_seconds()
+    return (
+        max(_at(ti, "end_date") for ti in instances) - min(_at(ti, "start_date") for ti in instances)
+    ).total_seconds()
 
 
 def test_celery_workers_ingest_organisations_in_parallel(stack: Stack, settings: Settings) -> None:
@@ -237,8 +261,9 @@ def test_celery_workers_ingest_organisations_in_parallel(stack: Stack, settings:
     Path(settings.inbox_url).mkdir(parents=True, exist_ok=True)
     # The run the scheduler makes when the DAG appears: an empty inbox, nothing published.
     t0 = time.monotonic()
-    s.wait_for("the first scheduled njia_ingest run",
-               lambda: [r for r in s.runs("njia_ingest") if r["state"] == "success"])
+    s.wait_for(
+        "the first scheduled njia_ingest run", lambda: [r for r in s.runs("njia_ingest") if r["state"] == "success"]
+    )
     print(f"\nfirst scheduled (empty) run done after {time.monotonic() - t0:.0f} s")
 
     files = _deliver(settings, "", time.time() - 10_000)
@@ -247,21 +272,37 @@ def test_celery_workers_ingest_organisations_in_parallel(stack: Stack, settings:
     assert sorted(ti["rendered_map_index"] for ti in instances) == sorted(ORGS)
     assert {ti["state"] for ti in instances} == {"success"}
     # Two organisations at the same time, on the two workers.
-    overlapping = [(a, b) for a in instances for b in instances if a["map_index"] < b["map_index"]
-                   and _at(a, "start_date") < _at(b, "end_date") and _at(b, "start_date") < _at(a, "end_date")]
+    overlapping = [
+        (a, b)
+        for a in instances
+        for b in instances
+        if a["map_index"] < b["map_index"]
+        and _at(a, "start_date") < _at(b, "end_date")
+        and _at(b, "start_date") < _at(a, "end_date")
+    ]
     assert overlapping, [(ti["rendered_map_index"], ti["start_date"], ti["end_date"]) for ti in instances]
     assert any(a["hostname"] != b["hostname"] for a, b in overlapping)
     assert {ti["hostname"] for ti in instances} == {"worker1", "worker2"}
     with warehouse.connect(settings) as conn:
-        order = [name for name, in conn.execute(
-            "select file_name from ops.submissions where organisation_code = 'ALPHA' order by submission_id")]
+        order = [
+            name
+            for (name,) in conn.execute(
+                "select file_name from ops.submissions where organisation_code = 'ALPHA' order by submission_id"
+            )
+        ]
         assert order == ["alpha_0.csv", "alpha_1.csv", "alpha_2.csv"]  # delivery order
         assert conn.execute("select count(*) from ops.submissions where status = 'accepted'").fetchone() == (files,)
     two_workers = (seconds, _span(instances))
 
     # njia_transform follows through the asset.
-    s.wait_for("njia_transform after the asset", lambda: [
-        r for r in s.runs("njia_transform") if r["run_type"] == "asset_triggered" and s.finished("njia_transform", r["dag_run_id"])])
+    s.wait_for(
+        "njia_transform after the asset",
+        lambda: [
+            r
+            for r in s.runs("njia_transform")
+            if r["run_type"] == "asset_triggered" and s.finished("njia_transform", r["dag_run_id"])
+        ],
+    )
     print(f"\nnjia_transform done {time.monotonic() - t0:.0f} s after the start")
     with warehouse.connect(settings) as conn:
         assert conn.execute("select count(*) from marts.fct_route_reports").fetchone()[0] > 0
@@ -273,6 +314,8 @@ def test_celery_workers_ingest_organisations_in_parallel(stack: Stack, settings:
     instances = _instances(s, run_id)
     assert {ti["hostname"] for ti in instances} == {"worker1"}
     for workers, (run_seconds, span) in ((2, two_workers), (1, (seconds, _span(instances)))):
-        print(f"\nnjia_ingest through Celery, {workers} worker(s), {files} files of {len(ORGS)} organisations: "
-              f"{files / span:.2f} files/s in the organisations' tasks ({span:.1f} s), "
-              f"{files / run_seconds:.2f} files/s from trigger to success ({run_seconds:.1f} s)")
+        print(
+            f"\nnjia_ingest through Celery, {workers} worker(s), {files} files of {len(ORGS)} organisations: "
+            f"{files / span:.2f} files/s in the organisations' tasks ({span:.1f} s), "
+            f"{files / run_seconds:.2f} files/s from trigger to success ({run_seconds:.1f} s)"
+        )

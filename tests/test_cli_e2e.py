@@ -17,9 +17,11 @@ NJIA = str(Path(sys.executable).with_name("njia"))
 
 pytestmark = pytest.mark.slow  # the `njia` command in a subprocess, with its own warehouse
 
-HEADER = ("reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
-          "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
-          "female_cases,male_cases,child_cases")
+HEADER = (
+    "reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
+    "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
+    "female_cases,male_cases,child_cases"
+)
 FILES = {
     "ALPHA/alpha_2020.csv": [
         "2020-Q1,KE,Nairobi,NBO;DOH,QA,,domestic_servitude,,KQ;QR,social_media,withholds_documents,30,25,5,0",
@@ -68,8 +70,18 @@ def _run_commands(env: dict[str, str], inbox: Path, out: Path) -> list[dict]:
     ingest = _njia(env, "ingest", str(inbox), "--json")
     assert ingest.returncode == 1, ingest.stderr  # one row quarantined
     outcomes = json.loads(ingest.stdout)
-    keys = {"file", "organisation", "sha256", "status", "reason", "rows_read", "rows_loaded",
-            "rows_quarantined", "problems", "ignored_columns"}
+    keys = {
+        "file",
+        "organisation",
+        "sha256",
+        "status",
+        "reason",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "problems",
+        "ignored_columns",
+    }
     assert all(set(o) == keys for o in outcomes)
     by_org = {o["organisation"]: o for o in outcomes}
     assert by_org["ALPHA"]["status"] == "accepted_with_errors"
@@ -121,8 +133,9 @@ def test_embedded_warehouse_with_only_home_and_registry(tmp_path: Path) -> None:
 
 def test_external_server_through_warehouse_url(tmp_path: Path, external_database: str) -> None:
     inbox, registry = _write_inbox(tmp_path)
-    env = _clean_env(NJIA_HOME=str(tmp_path / "home"), NJIA_ORGANISATIONS=str(registry),
-                     NJIA_WAREHOUSE_URL=external_database)
+    env = _clean_env(
+        NJIA_HOME=str(tmp_path / "home"), NJIA_ORGANISATIONS=str(registry), NJIA_WAREHOUSE_URL=external_database
+    )
     _run_commands(env, inbox, tmp_path / "out")
     _check_report(tmp_path / "out")
     assert not (tmp_path / "home" / "pgdata").exists(), "an external warehouse must not start the embedded one"

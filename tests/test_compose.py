@@ -57,9 +57,16 @@ def _text(value: object) -> str:
 
 
 def test_services_of_the_stack(services: dict) -> None:
-    assert {"warehouse", "airflow-db", "redis", "metabase", "metabase-db", "portal", *AIRFLOW_COMMANDS, *ONE_SHOT} <= set(
-        services
-    )
+    assert {
+        "warehouse",
+        "airflow-db",
+        "redis",
+        "metabase",
+        "metabase-db",
+        "portal",
+        *AIRFLOW_COMMANDS,
+        *ONE_SHOT,
+    } <= set(services)
 
 
 def test_airflow_3_components(services: dict) -> None:
@@ -84,7 +91,11 @@ def test_every_airflow_component_shares_config_and_dags(services: dict) -> None:
     for name in [*AIRFLOW_COMMANDS, "airflow-init", "njia-init"]:
         env = _env(services[name])
         # Tokens signed by the api-server must verify on the workers: the same JWT secret everywhere.
-        for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        for key in (
+            "AIRFLOW__API_AUTH__JWT_SECRET",
+            "AIRFLOW__CORE__FERNET_KEY",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        ):
             assert env[key] == reference[key], (name, key)
         assert "./dags:/opt/airflow/dags:ro" in services[name]["volumes"], name
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/airflow/dags"
@@ -102,7 +113,9 @@ def test_inbox_and_outbox_volumes(compose: dict, services: dict) -> None:
     worker = services["airflow-worker"]
     env = _env(worker)
     # source:target[:mode]; a source may be `${VAR:-default}`, a target has no colon
-    mounts = {target: source for source, target in (re.sub(r":(ro|rw)$", "", v).rsplit(":", 1) for v in worker["volumes"])}
+    mounts = {
+        target: source for source, target in (re.sub(r":(ro|rw)$", "", v).rsplit(":", 1) for v in worker["volumes"])
+    }
     assert mounts[env["NJIA_INBOX"]] in compose["volumes"]
     assert mounts[env["NJIA_REPORTS_OUTBOX"]] in compose["volumes"]
     assert mounts[env["NJIA_HOME"]] in compose["volumes"]  # the archive survives the container
@@ -111,8 +124,9 @@ def test_inbox_and_outbox_volumes(compose: dict, services: dict) -> None:
 
 def test_portal_serves_the_inbox_the_dags_read(services: dict) -> None:
     portal, worker = services["portal"], services["airflow-worker"]
-    assert _text(portal["command"]).endswith("njia portal serve --host 0.0.0.0 --port 8000 --workers 2 "
-                                             "--forwarded-allow-ips '*'")
+    assert _text(portal["command"]).endswith(
+        "njia portal serve --host 0.0.0.0 --port 8000 --workers 2 --forwarded-allow-ips '*'"
+    )
     env, worker_env = _env(portal), _env(worker)
     for key in (*NJIA_VARIABLES, "NJIA_REPORTS_OUTBOX"):  # the same warehouse, inbox, registry and archive
         assert env[key] == worker_env[key], key
@@ -131,7 +145,8 @@ def test_metabase_reads_the_warehouse_as_the_public_user(services: dict) -> None
     assert "NJIA_PUBLIC_PASSWORD" in _env(services["metabase-setup"])
     # Metabase encrypts the connection details it stores (the warehouse password) only with this key.
     assert _env(services["metabase"])["MB_ENCRYPTION_SECRET_KEY"] == (
-        "${MB_ENCRYPTION_SECRET_KEY:?set MB_ENCRYPTION_SECRET_KEY in .env}")
+        "${MB_ENCRYPTION_SECRET_KEY:?set MB_ENCRYPTION_SECRET_KEY in .env}"
+    )
     assert set(services["metabase-setup"]["depends_on"]) == {"metabase", "njia-init"}  # the password is set
 
 
@@ -176,10 +191,17 @@ def test_setup_script_sends_any_password_as_json(services: dict, password: str) 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeMetabase)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _FakeMetabase.bodies.clear()
-    script = _text(services["metabase-setup"]["command"]).replace("$$", "$").replace(
-        "http://metabase:3000", f"http://127.0.0.1:{server.server_address[1]}")
-    env = {"PATH": os.environ["PATH"], "MB_ADMIN_EMAIL": 'admin"@example.org', "MB_ADMIN_PASSWORD": password,
-           "NJIA_PUBLIC_PASSWORD": password[::-1]}
+    script = (
+        _text(services["metabase-setup"]["command"])
+        .replace("$$", "$")
+        .replace("http://metabase:3000", f"http://127.0.0.1:{server.server_address[1]}")
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "MB_ADMIN_EMAIL": 'admin"@example.org',
+        "MB_ADMIN_PASSWORD": password,
+        "NJIA_PUBLIC_PASSWORD": password[::-1],
+    }
     try:
         done = subprocess.run(["sh", "-c", script], env=env, check=False, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
@@ -189,11 +211,25 @@ def test_setup_script_sends_any_password_as_json(services: dict, password: str) 
         database = json.loads(_FakeMetabase.bodies["/api/database"])
         assert database["details"]["password"] == password[::-1]
         assert database["details"]["user"] == "njia_public_user" and database["details"]["ssl"] is False
-        assert set(database["details"]) == {"host", "port", "dbname", "user", "password", "ssl",
-                                            "schema-filters-type", "schema-filters-patterns"}
+        assert set(database["details"]) == {
+            "host",
+            "port",
+            "dbname",
+            "user",
+            "password",
+            "ssl",
+            "schema-filters-type",
+            "schema-filters-patterns",
+        }
         # A control character cannot be carried safely: refused, saying where to look.
-        refused = subprocess.run(["sh", "-c", script], env={**env, "MB_ADMIN_PASSWORD": "line\nbreak"},
-                                 check=False, capture_output=True, text=True, timeout=60)
+        refused = subprocess.run(
+            ["sh", "-c", script],
+            env={**env, "MB_ADMIN_PASSWORD": "line\nbreak"},
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert refused.returncode != 0 and "control character" in refused.stderr
     finally:
         server.shutdown()
@@ -272,6 +308,10 @@ def test_env_example_holds_no_secret() -> None:
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     env = tmp_path / "env"
     env.write_text("".join(f"{k}={v or 'x'}\n" for k, v in _env_example().items()), encoding="utf-8")
-    done = subprocess.run(["docker", "compose", "--env-file", str(env), "-f", str(COMPOSE), "config", "-q"],
-                          check=False, capture_output=True, text=True)
+    done = subprocess.run(
+        ["docker", "compose", "--env-file", str(env), "-f", str(COMPOSE), "config", "-q"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr

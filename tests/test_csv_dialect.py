@@ -42,9 +42,23 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*GX Core 2.0:DeprecationWarning
 
 TODAY = dt.date.today()
 # What is compared between a loaded row and the clean row: every value the warehouse keeps from a row.
-FIGURES = ("reporting_period", "origin_country", "origin_county", "transit_points", "destination_country",
-           "destination_county", "exploitation_type", "transport_modes", "carriers", "recruitment_methods",
-           "means_of_control", "cases_estimated", "female_cases", "male_cases", "child_cases")
+FIGURES = (
+    "reporting_period",
+    "origin_country",
+    "origin_county",
+    "transit_points",
+    "destination_country",
+    "destination_county",
+    "exploitation_type",
+    "transport_modes",
+    "carriers",
+    "recruitment_methods",
+    "means_of_control",
+    "cases_estimated",
+    "female_cases",
+    "male_cases",
+    "child_cases",
+)
 
 
 def _figures_of_clean(record: dict[str, str]) -> tuple[object, ...]:
@@ -66,6 +80,7 @@ def cells(record: dict[str, str]) -> list[str]:
 
 # --- named cases through the pipeline ---------------------------------------------------------------
 
+
 @dataclass
 class Case:
     id: str
@@ -81,8 +96,16 @@ class Case:
 
 
 A = row(cases_estimated=30, female_cases=25, male_cases=5, child_cases=0)
-B = row(cases_estimated=25, female_cases="", male_cases=12, child_cases=3, means_of_control="withholds_documents",
-        carriers="KQ", transit_points="NBO", origin_county="Kisumu")
+B = row(
+    cases_estimated=25,
+    female_cases="",
+    male_cases=12,
+    child_cases=3,
+    means_of_control="withholds_documents",
+    carriers="KQ",
+    transit_points="NBO",
+    origin_county="Kisumu",
+)
 C = row(cases_estimated=31, female_cases="", male_cases="", child_cases="", carriers="", transit_points="")
 D = row(cases_estimated=32, reporting_period="2020-Q2", female_cases=2, male_cases="", child_cases="")
 HEAD = list(HEADER)
@@ -94,84 +117,194 @@ def good(*records: dict[str, str], start: int = 2) -> dict[int, dict[str, str]]:
 
 CASES: list[Case] = [
     # 1. A non-empty cell beyond the header: read by position, female 12 would load as male 12.
-    Case("extra-delimiter-shifts-counts", text([HEAD, cells(A), [*cells(B)[:12], "", *cells(B)[12:]], cells(C)]),
-         "accepted_with_errors", problems=[(3, None, "extra_cells")], clean={2: A, 4: C},
-         value="withholds_documents,25,,,12,3 || 3"),
+    Case(
+        "extra-delimiter-shifts-counts",
+        text([HEAD, cells(A), [*cells(B)[:12], "", *cells(B)[12:]], cells(C)]),
+        "accepted_with_errors",
+        problems=[(3, None, "extra_cells")],
+        clean={2: A, 4: C},
+        value="withholds_documents,25,,,12,3 || 3",
+    ),
     # One delimiter more in a row whose last cell is empty: nothing beyond the header, but one cell too many.
-    Case("extra-delimiter-before-empty-last-cell",
-         text([HEAD, cells(A), [*cells(D)[:12], "", *cells(D)[12:]], cells(C)]),
-         "accepted_with_errors", problems=[(3, None, "extra_cells")], clean={2: A, 4: C}),
+    Case(
+        "extra-delimiter-before-empty-last-cell",
+        text([HEAD, cells(A), [*cells(D)[:12], "", *cells(D)[12:]], cells(C)]),
+        "accepted_with_errors",
+        problems=[(3, None, "extra_cells")],
+        clean={2: A, 4: C},
+    ),
     # A row shorter by trailing empty cells (a hand-trimmed row) stays fine: they are read as empty.
-    Case("short-row-of-trailing-empty-cells", text([HEAD, cells(A), cells(C)[:12], cells(D)[:13]]),
-         "accepted", clean={2: A, 3: C, 4: D}),
+    Case(
+        "short-row-of-trailing-empty-cells",
+        text([HEAD, cells(A), cells(C)[:12], cells(D)[:13]]),
+        "accepted",
+        clean={2: A, 3: C, 4: D},
+    ),
     # One delimiter fewer: the values after it would move one column left (male 12 as female 12).
-    Case("missing-delimiter-shifts-counts", text([HEAD, cells(A), [*cells(B)[:12], *cells(B)[13:]], cells(C)]),
-         "accepted_with_errors", problems=[(3, None, "missing_cells")], clean={2: A, 4: C}),
+    Case(
+        "missing-delimiter-shifts-counts",
+        text([HEAD, cells(A), [*cells(B)[:12], *cells(B)[13:]], cells(C)]),
+        "accepted_with_errors",
+        problems=[(3, None, "missing_cells")],
+        clean={2: A, 4: C},
+    ),
     # A tool that ends every line with a delimiter is not broken: its rows are one cell wider than the header.
-    Case("every-line-ends-with-a-delimiter", text([HEAD, [*cells(A), ""], [*cells(C), ""], [*cells(D), ""]]),
-         "accepted", clean=good(A, C, D)),
+    Case(
+        "every-line-ends-with-a-delimiter",
+        text([HEAD, [*cells(A), ""], [*cells(C), ""], [*cells(D), ""]]),
+        "accepted",
+        clean=good(A, C, D),
+    ),
     # Two rows that disagree (one ends with a delimiter, the other lost one): which moved cannot be told.
-    Case("two-rows-disagree-on-width", text([HEAD, [*cells(A), ""], [*cells(B)[:12], *cells(B)[13:], ""]]),
-         "rejected", "too_many_invalid_rows", problems=[(2, None, "extra_cells"), (3, None, "missing_cells")]),
+    Case(
+        "two-rows-disagree-on-width",
+        text([HEAD, [*cells(A), ""], [*cells(B)[:12], *cells(B)[13:], ""]]),
+        "rejected",
+        "too_many_invalid_rows",
+        problems=[(2, None, "extra_cells"), (3, None, "missing_cells")],
+    ),
     # 2. A stray quote opens a cell that swallows delimiters, the line end and the next row up to the next quote.
-    Case("stray-quote-swallows-delimiters",
-         b"".join([text([HEAD, cells(A)]), text([cells(C)]).replace(b",KE,", b',"KE,', 1),
-                   text([cells(D), cells(B)])]).replace(b"KQ;QR", b'"KQ, QR"'),
-         "accepted_with_errors", problems=[(3, None, "malformed_quotes")], clean={2: A, 4: D, 5: B},
-         value='2020-Q1,"KE,Nairobi'),
+    Case(
+        "stray-quote-swallows-delimiters",
+        b"".join(
+            [text([HEAD, cells(A)]), text([cells(C)]).replace(b",KE,", b',"KE,', 1), text([cells(D), cells(B)])]
+        ).replace(b"KQ;QR", b'"KQ, QR"'),
+        "accepted_with_errors",
+        problems=[(3, None, "malformed_quotes")],
+        clean={2: A, 4: D, 5: B},
+        value='2020-Q1,"KE,Nairobi',
+    ),
     # No closing quote at all: the rest of the file would be one cell; the rows after it are read again.
-    Case("stray-quote-never-closed", text([HEAD, cells(A), cells(D), cells(C), cells(B)]).replace(
-        b"2020-Q2,KE,Nairobi", b'2020-Q2,KE,"Nairobi', 1),
-         "accepted_with_errors", problems=[(3, None, "malformed_quotes")], clean={2: A, 4: C, 5: B}),
+    Case(
+        "stray-quote-never-closed",
+        text([HEAD, cells(A), cells(D), cells(C), cells(B)]).replace(b"2020-Q2,KE,Nairobi", b'2020-Q2,KE,"Nairobi', 1),
+        "accepted_with_errors",
+        problems=[(3, None, "malformed_quotes")],
+        clean={2: A, 4: C, 5: B},
+    ),
     # A quoted cell followed by more text before the delimiter: a quote it did not open with.
-    Case("quote-closed-inside-a-cell", text([HEAD, cells(A), cells(C), cells(D)]).replace(
-        b"domestic_servitude,,,", b'"domestic"servitude,,,', 1),
-         "accepted_with_errors", problems=[(3, None, "malformed_quotes")], clean={2: A, 4: D}),
+    Case(
+        "quote-closed-inside-a-cell",
+        text([HEAD, cells(A), cells(C), cells(D)]).replace(b"domestic_servitude,,,", b'"domestic"servitude,,,', 1),
+        "accepted_with_errors",
+        problems=[(3, None, "malformed_quotes")],
+        clean={2: A, 4: D},
+    ),
     # 3. Dialects outside the contract are refused, saying what the file seems to use and how to export it.
-    Case("pipe-delimited", text([HEAD, cells(A), cells(C)], delimiter="|"), "rejected", "unreadable_file",
-         detail=("vertical bars (|)", "CSV UTF-8 (Comma delimited)"), detail_sw=("mistari wima (|)", "Save As")),
-    Case("space-delimited", text([HEAD, cells(A), cells(D)], delimiter=" "), "rejected", "unreadable_file",
-         detail=("spaces", "Excel"), detail_sw=("nafasi",)),
-    Case("apostrophe-quoting", text([HEAD, cells(A), cells(C), cells(D)]).replace(b"KQ;QR", b"'KQ, QR'"),
-         "rejected", "unreadable_file", detail=("apostrophes",), detail_sw=("apostrofi",)),
-    Case("backslash-escapes", ",".join([*HEAD, "notes"]).encode() + b"\n" + b"".join(
-        ",".join(cells(r)).encode() + b',"she said \\"wait\\", then left"\n' for r in (A, C, D)),
-         "rejected", "unreadable_file", detail=("backslash",), detail_sw=("backslash",)),
-    Case("colon-delimited-with-ragged-rows", text([HEAD, cells(A), cells(C)[:9]], delimiter=":"), "rejected",
-         "unreadable_file", detail=("colons (:)",)),
+    Case(
+        "pipe-delimited",
+        text([HEAD, cells(A), cells(C)], delimiter="|"),
+        "rejected",
+        "unreadable_file",
+        detail=("vertical bars (|)", "CSV UTF-8 (Comma delimited)"),
+        detail_sw=("mistari wima (|)", "Save As"),
+    ),
+    Case(
+        "space-delimited",
+        text([HEAD, cells(A), cells(D)], delimiter=" "),
+        "rejected",
+        "unreadable_file",
+        detail=("spaces", "Excel"),
+        detail_sw=("nafasi",),
+    ),
+    Case(
+        "apostrophe-quoting",
+        text([HEAD, cells(A), cells(C), cells(D)]).replace(b"KQ;QR", b"'KQ, QR'"),
+        "rejected",
+        "unreadable_file",
+        detail=("apostrophes",),
+        detail_sw=("apostrofi",),
+    ),
+    Case(
+        "backslash-escapes",
+        ",".join([*HEAD, "notes"]).encode()
+        + b"\n"
+        + b"".join(",".join(cells(r)).encode() + b',"she said \\"wait\\", then left"\n' for r in (A, C, D)),
+        "rejected",
+        "unreadable_file",
+        detail=("backslash",),
+        detail_sw=("backslash",),
+    ),
+    Case(
+        "colon-delimited-with-ragged-rows",
+        text([HEAD, cells(A), cells(C)[:9]], delimiter=":"),
+        "rejected",
+        "unreadable_file",
+        detail=("colons (:)",),
+    ),
     # `, ` between cells: the spaces are trimmed like any cell's.
     Case("comma-and-space", text([HEAD, cells(A), cells(C)]).replace(b",", b", "), "accepted", clean=good(A, C)),
     # 4. A title above the header is found; rows keep the numbers a spreadsheet shows.
-    Case("title-row-above-header", b"Route report 2020 - Fictional Trust,,,\n\n" + text([HEAD, cells(A), cells(C)]),
-         "accepted", clean=good(A, C, start=4)),
-    Case("two-row-header-group-labels", text([["Route", "", "", "", "", "", "", "", "", "", "", "Counts"], HEAD,
-                                              cells(A), cells(D)]),
-         "accepted", clean=good(A, D, start=3)),
-    Case("data-above-the-header", text([cells(C), HEAD, cells(A)]), "rejected", "unreadable_file",
-         detail=("row 2 holds the column names", "row(s) 1"), detail_sw=("safu 2",)),
-    Case("own-header-repeated", text([HEAD, cells(A), cells(C), HEAD, cells(D)]), "accepted_with_errors",
-         problems=[(4, None, "repeated_header")], clean={2: A, 3: C, 5: D}),
-    Case("swahili-header-repeated", text([HEAD, cells(A), [SWAHILI[h] for h in HEAD], cells(D)]),
-         "accepted_with_errors", problems=[(3, None, "repeated_header")], clean={2: A, 4: D}),
-    Case("second-table-appended", text([HEAD, cells(A), cells(C), [], ["destination_country", "cases_estimated"],
-                                        ["QA", "61"]]),
-         "rejected", "unreadable_file", detail=("row 5 is the header of another table",),
-         detail_sw=("safu 5",)),
+    Case(
+        "title-row-above-header",
+        b"Route report 2020 - Fictional Trust,,,\n\n" + text([HEAD, cells(A), cells(C)]),
+        "accepted",
+        clean=good(A, C, start=4),
+    ),
+    Case(
+        "two-row-header-group-labels",
+        text([["Route", "", "", "", "", "", "", "", "", "", "", "Counts"], HEAD, cells(A), cells(D)]),
+        "accepted",
+        clean=good(A, D, start=3),
+    ),
+    Case(
+        "data-above-the-header",
+        text([cells(C), HEAD, cells(A)]),
+        "rejected",
+        "unreadable_file",
+        detail=("row 2 holds the column names", "row(s) 1"),
+        detail_sw=("safu 2",),
+    ),
+    Case(
+        "own-header-repeated",
+        text([HEAD, cells(A), cells(C), HEAD, cells(D)]),
+        "accepted_with_errors",
+        problems=[(4, None, "repeated_header")],
+        clean={2: A, 3: C, 5: D},
+    ),
+    Case(
+        "swahili-header-repeated",
+        text([HEAD, cells(A), [SWAHILI[h] for h in HEAD], cells(D)]),
+        "accepted_with_errors",
+        problems=[(3, None, "repeated_header")],
+        clean={2: A, 4: D},
+    ),
+    Case(
+        "second-table-appended",
+        text([HEAD, cells(A), cells(C), [], ["destination_country", "cases_estimated"], ["QA", "61"]]),
+        "rejected",
+        "unreadable_file",
+        detail=("row 5 is the header of another table",),
+        detail_sw=("safu 5",),
+    ),
     Case("header-really-missing", text([cells(A), cells(C)]), "rejected", "missing_columns"),
     # A stray quote in the header would run its names together (and swallow rows): the file is refused.
-    Case("stray-quote-in-header", text([HEAD, cells(A), cells(C)]).replace(b",origin_county", b',"origin_county', 1),
-         "rejected", "unreadable_file", detail=("header (row 1)",), detail_sw=("kichwa (safu 1)",)),
+    Case(
+        "stray-quote-in-header",
+        text([HEAD, cells(A), cells(C)]).replace(b",origin_county", b',"origin_county', 1),
+        "rejected",
+        "unreadable_file",
+        detail=("header (row 1)",),
+        detail_sw=("kichwa (safu 1)",),
+    ),
     # One delimiter too many in the header: every row is one cell short of it, and none is mapped by position.
-    Case("extra-delimiter-in-header", text([[HEAD[0], "", *HEAD[1:]], cells(A), cells(C), cells(D)]),
-         "rejected", "too_many_invalid_rows", problems=[(r, None, "missing_cells") for r in (2, 3, 4)]),
+    Case(
+        "extra-delimiter-in-header",
+        text([[HEAD[0], "", *HEAD[1:]], cells(A), cells(C), cells(D)]),
+        "rejected",
+        "too_many_invalid_rows",
+        problems=[(r, None, "missing_cells") for r in (2, 3, 4)],
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def shared(server_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("dialect")
-    write_registry(root / "organisations.csv", [f"DIA{i:03d}" for i in range(len(CASES))]
-                   + [f"DIE{i:03d}" for i in range(END_TO_END)])
+    write_registry(
+        root / "organisations.csv",
+        [f"DIA{i:03d}" for i in range(len(CASES))] + [f"DIE{i:03d}" for i in range(END_TO_END)],
+    )
     validate.warm_up()
     return new_settings(server_home, root)
 
@@ -212,7 +345,6 @@ def test_named_case(c: Case, shared: Settings, tmp_path: Path) -> None:
     if c.detail_sw:
         feedback = next(p for p in o.feedback_files if p.endswith(".csv"))
         assert c.detail_sw[0] in Path(feedback).read_text(encoding="utf-8-sig")
-
 
 
 def test_no_silent_default_delimiter() -> None:
@@ -289,22 +421,25 @@ def clean_file(rng: random.Random) -> tuple[bytes, dict[int, dict[str, str]], st
             origin_county=rng.choice(COUNTIES[:-1]),
             destination_country=destination,
             destination_county=rng.choice(COUNTIES[:-1]) if destination == "KE" else rng.choice(["", ""]),
-            exploitation_type=rng.choice(TYPES), transit_points=rng.choice(TRANSIT), carriers=rng.choice(CARRIERS),
+            exploitation_type=rng.choice(TYPES),
+            transit_points=rng.choice(TRANSIT),
+            carriers=rng.choice(CARRIERS),
             transport_modes=rng.choice(["", "road", "air;road"]),
             recruitment_methods=rng.choice(["", "social_media", "family"]),
             means_of_control=rng.choice(["", "withholds_documents", "debt_bondage"]),
-            cases_estimated=rng.choice([str(cases), f"{cases:,}"]), female_cases=female,
+            cases_estimated=rng.choice([str(cases), f"{cases:,}"]),
+            female_cases=female,
             male_cases=rng.choice(["", str(rng.randint(0, left))]),
             child_cases=rng.choice(["", "0", str(rng.randint(0, cases))]),
-            notes=rng.choice(NOTES))
+            notes=rng.choice(NOTES),
+        )
     lines = [header, *([r[h] for h in header] for r in records.values())]
     if len(records) >= 2 and rng.random() < 0.15:  # a tool that ends every data line with a delimiter
         lines = [lines[0], *([*line, ""] for line in lines[1:])]
     return rfc4180(lines, delimiter=delimiter, newline=newline).encode("utf-8"), records, delimiter
 
 
-def damage(data: bytes, records: dict[int, dict[str, str]], delimiter: str, rng: random.Random
-           ) -> tuple[bytes, str]:
+def damage(data: bytes, records: dict[int, dict[str, str]], delimiter: str, rng: random.Random) -> tuple[bytes, str]:
     """One data row with one delimiter inserted, one deleted, or one stray quote, at a random place."""
     text = data.decode("utf-8")
     # Where each data row's text starts and ends (a quoted cell may hold a line break).
@@ -317,7 +452,7 @@ def damage(data: bytes, records: dict[int, dict[str, str]], delimiter: str, rng:
                 spans.append((start, i + 1))
             start = i + 1
     lo, hi = rng.choice(spans)
-    body_end = hi - (2 if text[hi - 2: hi] == "\r\n" else 1)
+    body_end = hi - (2 if text[hi - 2 : hi] == "\r\n" else 1)
     kind = rng.choice(["insert", "delete", "quote"])
     if kind == "delete":
         at = [i for i in range(lo, body_end) if text[i] == delimiter]
@@ -325,7 +460,7 @@ def damage(data: bytes, records: dict[int, dict[str, str]], delimiter: str, rng:
             kind = "insert"
         else:
             i = rng.choice(at)
-            return (text[:i] + text[i + 1:]).encode("utf-8"), f"delete at {i - lo}"
+            return (text[:i] + text[i + 1 :]).encode("utf-8"), f"delete at {i - lo}"
     i = rng.randint(lo, body_end)
     mark = delimiter if kind == "insert" else '"'
     return (text[:i] + mark + text[i:]).encode("utf-8"), f"{kind} at {i - lo}"
@@ -350,8 +485,16 @@ def read_as_pipeline(data: bytes) -> Verdict:
                 assert not hm.missing and not hm.duplicated, (table.header, hm)
                 rows = [(n, c) for n, c in table.rows if "".join(c).strip()]
                 numbers = [n for n, _ in rows]
-                odd = misfits(numbers, [c for _, c in rows], hm, named_width(table.header), table.width,
-                              table.delimiter, table.malformed, table.other_widths)
+                odd = misfits(
+                    numbers,
+                    [c for _, c in rows],
+                    hm,
+                    named_width(table.header),
+                    table.width,
+                    table.delimiter,
+                    table.malformed,
+                    table.other_widths,
+                )
                 return Verdict(flagged=set(odd), read={n: cells_by_column(c, hm) for n, c in rows if n not in odd})
         except UnreadableFile:
             return Verdict(refused=True)
@@ -393,8 +536,7 @@ def test_damaged_rows_never_pass_unseen() -> None:
     assert VARIANTS >= 1000 or "NJIA_DIALECT_VARIANTS" in os.environ
 
 
-def _not_clean(read: dict[int, dict[str, str]], records: dict[int, dict[str, str]]
-               ) -> list[tuple[int, dict[str, str]]]:
+def _not_clean(read: dict[int, dict[str, str]], records: dict[int, dict[str, str]]) -> list[tuple[int, dict[str, str]]]:
     """The rows read whose figures are no clean row's. A row is matched to the clean row of its number, or
     else to another clean row: a damaged row split in two (a stray quote before a cell holding a line break)
     numbers the rows after it one further, as a spreadsheet opening the same bytes shows them."""

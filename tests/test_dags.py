@@ -34,9 +34,11 @@ EXPECTED = {
 # What a DAG file may import at its top: parsing happens in every dag-processor loop.
 LIGHT_IMPORTS = {"__future__", "logging", "os", "datetime", "typing", "airflow.sdk", "njia_common"}
 
-HEADER = ("reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
-          "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
-          "female_cases,male_cases,child_cases")
+HEADER = (
+    "reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
+    "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
+    "female_cases,male_cases,child_cases"
+)
 FILES = {  # fictional organisations and figures
     "ALPHA/alpha_2024_q1.csv": [
         "2024-Q1,KE,Nairobi,NBO;DOH,QA,,domestic_servitude,,KQ;QR,social_media,withholds_documents,30,25,5,0",
@@ -90,8 +92,9 @@ print(json.dumps({"dags": sorted(bag.dags), "errors": sorted(bag.import_errors),
 def test_parsing_the_dags_imports_nothing_heavy(bag) -> None:
     """Each dag-processor loop parses every DAG file: parsing must import only Airflow's SDK and the shared
     helpers, never dbt, GX, pandas, psycopg or Njia's own packages (tasks import those when they run)."""
-    done = subprocess.run([sys.executable, "-c", _PARSE, str(DAGS_DIR)], capture_output=True, text=True,
-                          timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PARSE, str(DAGS_DIR)], capture_output=True, text=True, timeout=300, check=True
+    )
     parsed = json.loads(done.stdout.strip().splitlines()[-1])
     assert parsed["errors"] == [] and set(parsed["dags"]) == set(bag.dags)
     dag_modules = {name for name in parsed["imported"] if name.endswith(tuple(p.stem for p in DAGS_DIR.glob("*.py")))}
@@ -112,8 +115,12 @@ def test_dag_conventions(bag, dag_id: str) -> None:
 @pytest.mark.parametrize("path", sorted(DAGS_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_dag_files_import_nothing_heavy_at_top(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    top = {n.module if isinstance(n, ast.ImportFrom) else a.name
-           for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    top = {
+        n.module if isinstance(n, ast.ImportFrom) else a.name
+        for n in tree.body
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        for a in n.names
+    }
     assert top <= LIGHT_IMPORTS, f"{path.name} imports {top - LIGHT_IMPORTS} at module level"
     assert not path.name.startswith("dbt_"), "dbt imports every top-level dbt_* module on sys.path"
 
@@ -187,8 +194,11 @@ def _asset_events() -> list[dict]:
     from airflow.settings import Session
 
     with Session() as session:
-        return [e.extra for e in session.query(AssetEvent).order_by(AssetEvent.id)
-                if e.asset.uri == "njia://raw/route_reports"]
+        return [
+            e.extra
+            for e in session.query(AssetEvent).order_by(AssetEvent.id)
+            if e.asset.uri == "njia://raw/route_reports"
+        ]
 
 
 def _queued_runs(dag_id: str) -> int:
@@ -215,19 +225,22 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     # One task per organisation, labelled with its folder; BETA's two files in its one task, in delivery order.
     assert sorted(ti.rendered_map_index for ti in run.get_task_instances() if ti.map_index >= 0) == ["ALPHA", "BETA"]
     with warehouse.connect(worker_env) as conn:
-        assert [name for name, in conn.execute(
-            "select file_name from ops.submissions where organisation_code = 'BETA' order by submission_id")] \
-            == ["beta_2024.csv", "beta_notes.csv"]
-        ledger = dict(conn.execute(
-            "select file_name, coalesce(reason, status) from ops.submissions").fetchall())
-        assert ledger == {"alpha_2024_q1.csv": "accepted", "beta_2024.csv": "accepted",
-                          "beta_notes.csv": "missing_columns"}
+        assert [
+            name
+            for (name,) in conn.execute(
+                "select file_name from ops.submissions where organisation_code = 'BETA' order by submission_id"
+            )
+        ] == ["beta_2024.csv", "beta_notes.csv"]
+        ledger = dict(conn.execute("select file_name, coalesce(reason, status) from ops.submissions").fetchall())
+        assert ledger == {
+            "alpha_2024_q1.csv": "accepted",
+            "beta_2024.csv": "accepted",
+            "beta_notes.csv": "missing_columns",
+        }
         assert conn.execute("select count(*), sum(cases_estimated) from raw.route_reports").fetchone() == (3, 65)
         runs = conn.execute("select command, ok, detail #>> '{}' from ops.runs where command = 'ingest'").fetchall()
         assert runs == [("ingest", True, "3 file(s) accepted=2, rejected=1")]
-    assert _asset_events()[events_before:] == [
-        {"files": 2, "rows_loaded": 3, "organisations": ["ALPHA", "BETA"]}
-    ]
+    assert _asset_events()[events_before:] == [{"files": 2, "rows_loaded": 3, "organisations": ["ALPHA", "BETA"]}]
     assert _queued_runs("njia_transform") == 1  # the scheduler would now start the transform
     assert (Path(worker_env.inbox_url) / "BETA" / "feedback").is_dir()
 
@@ -236,8 +249,10 @@ def test_ingest_then_transform_end_to_end(bag, worker_env: Settings) -> None:
     assert states == {("build", -1): "success", ("source_freshness", -1): "success"}
     with warehouse.connect(worker_env) as conn:
         assert conn.execute("select sum(cases_estimated) from marts.fct_route_reports").fetchone() == (65,)
-        assert conn.execute("select source, status from ops.source_freshness order by source").fetchall() \
-            == [("raw.organisations", "pass"), ("raw.route_reports", "pass")]  # just loaded
+        assert conn.execute("select source, status from ops.source_freshness order by source").fetchall() == [
+            ("raw.organisations", "pass"),
+            ("raw.route_reports", "pass"),
+        ]  # just loaded
 
     # The yearly report, run by hand for 2024 with the `year` param, writes the pack into the outbox.
     started = time.perf_counter()
@@ -266,10 +281,12 @@ def test_submission_monitor_run(bag, worker_env: Settings) -> None:
     assert states == {("find_missing_submissions", -1): "success", ("source_freshness", -1): "success"}
     quarter = last_closed_quarter(datetime.now(UTC).date()).label
     with warehouse.connect(worker_env) as conn:
-        assert conn.execute("select ok, detail #>> '{}' from ops.runs where command = 'submission_monitor'").fetchall() \
-            == [(False, f"{quarter}: no submission from ALPHA, BETA")]
-        assert conn.execute("select source, status, max_loaded_at from ops.source_freshness order by source")\
-            .fetchall() == [("raw.organisations", "error", None), ("raw.route_reports", "error", None)]  # nothing loaded
+        assert conn.execute(
+            "select ok, detail #>> '{}' from ops.runs where command = 'submission_monitor'"
+        ).fetchall() == [(False, f"{quarter}: no submission from ALPHA, BETA")]
+        assert conn.execute(
+            "select source, status, max_loaded_at from ops.source_freshness order by source"
+        ).fetchall() == [("raw.organisations", "error", None), ("raw.route_reports", "error", None)]  # nothing loaded
 
 
 # --- reruns change nothing --------------------------------------------------------------------------------
@@ -283,21 +300,31 @@ WITHOUT_TIMESTAMPS = ("ops.submissions", "ops.submission_periods", "ops.quaranti
 def _checksums(settings: Settings) -> dict[str, tuple[int, str]]:
     """(rows, md5 of the ordered rows) of the ledger, raw and every table of the published marts and reporting."""
     with warehouse.connect(settings) as conn:
-        tables = [f"{s}.{t}" for s, t in conn.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_schema in ('raw', 'marts', 'reporting') order by 1, 2")]
+        tables = [
+            f"{s}.{t}"
+            for s, t in conn.execute(
+                "select table_schema, table_name from information_schema.tables"
+                " where table_schema in ('raw', 'marts', 'reporting') order by 1, 2"
+            )
+        ]
         assert {"raw.route_reports", "marts.fct_route_reports"} <= set(tables)
         assert any(t.startswith("reporting.") for t in tables)
         sums = {}
         for table in dict.fromkeys([*WITHOUT_TIMESTAMPS, *tables]):
             schema, name = table.split(".")
-            columns = ", ".join(c for c, in conn.execute(
-                "select quote_ident(column_name) from information_schema.columns where table_schema = %s"
-                " and table_name = %s and (%s not in (select unnest(%s::text[])) or data_type not like 'timestamp%%')"
-                " order by ordinal_position", (schema, name, table, list(WITHOUT_TIMESTAMPS))))
+            columns = ", ".join(
+                c
+                for (c,) in conn.execute(
+                    "select quote_ident(column_name) from information_schema.columns where table_schema = %s"
+                    " and table_name = %s and (%s not in (select unnest(%s::text[])) or data_type not like 'timestamp%%')"
+                    " order by ordinal_position",
+                    (schema, name, table, list(WITHOUT_TIMESTAMPS)),
+                )
+            )
             sums[table] = conn.execute(
                 f"select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), ''))"
-                f" from (select {columns} from {table}) r").fetchone()
+                f" from (select {columns} from {table}) r"
+            ).fetchone()
     return sums
 
 
@@ -318,8 +345,13 @@ def _pack_content(folder: Path) -> dict[str, object]:
             content[name] = stamp.sub("<generated>", path.read_text(encoding="utf-8"))
         elif path.suffix == ".xlsx":
             book = load_workbook(path)
-            content[name] = {ws.title: [[stamp.sub("<generated>", v) if isinstance(v, str) else v for v in row]
-                                        for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+            content[name] = {
+                ws.title: [
+                    [stamp.sub("<generated>", v) if isinstance(v, str) else v for v in row]
+                    for row in ws.iter_rows(values_only=True)
+                ]
+                for ws in book.worksheets
+            }
         elif path.is_file():
             content[name] = path.read_bytes()
     return content
@@ -334,11 +366,25 @@ def _rerun_task(bag, dag_id: str, task_id: str, run_id: str, map_index: int = -1
     from airflow.models.taskinstance import TaskInstance
     from airflow.settings import Session
 
-    task_test(Namespace(dag_id=dag_id, task_id=task_id, logical_date_or_run_id=run_id, map_index=map_index,
-                        env_vars=None, task_params=None, post_mortem=False, bundle_name=None), dag=bag.dags[dag_id])
+    task_test(
+        Namespace(
+            dag_id=dag_id,
+            task_id=task_id,
+            logical_date_or_run_id=run_id,
+            map_index=map_index,
+            env_vars=None,
+            task_params=None,
+            post_mortem=False,
+            bundle_name=None,
+        ),
+        dag=bag.dags[dag_id],
+    )
     with Session() as session:
-        ti = session.query(TaskInstance).filter_by(dag_id=dag_id, task_id=task_id, run_id=run_id,
-                                                   map_index=map_index).one()
+        ti = (
+            session.query(TaskInstance)
+            .filter_by(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)
+            .one()
+        )
         print(f"\nrerun {dag_id}.{task_id}[{map_index}]: {ti.state} {ti.rendered_map_index}")
         return ti.state, ti.rendered_map_index
 
@@ -365,15 +411,25 @@ def test_reruns_change_nothing(bag, worker_env: Settings) -> None:
 
     # publish first (it still has the organisations' first outcomes), discover last (it finds nothing new).
     # The organisations' tasks get their first files again (their label is their folder): all already in the ledger.
-    for task_id, map_index, label in [("publish", -1, None), ("process_organisation", 0, "ALPHA"),
-                                      ("process_organisation", 1, "BETA"), ("discover", -1, None),
-                                      ("build", -1, None), ("source_freshness", -1, None)]:
-        dag_id, run_id = ("njia_transform", transform_run) if task_id in ("build", "source_freshness") \
+    for task_id, map_index, label in [
+        ("publish", -1, None),
+        ("process_organisation", 0, "ALPHA"),
+        ("process_organisation", 1, "BETA"),
+        ("discover", -1, None),
+        ("build", -1, None),
+        ("source_freshness", -1, None),
+    ]:
+        dag_id, run_id = (
+            ("njia_transform", transform_run)
+            if task_id in ("build", "source_freshness")
             else ("njia_ingest", ingest_run)
+        )
         assert _rerun_task(bag, dag_id, task_id, run_id, map_index) == ("success", label)
         assert _checksums(worker_env) == first, f"rerunning {dag_id}.{task_id}[{map_index}] changed the warehouse"
-    for dag_id, when in [("njia_ingest", datetime(2026, 3, 2, 6, 0, tzinfo=UTC)),
-                         ("njia_transform", datetime(2026, 3, 2, 6, 5, tzinfo=UTC))]:
+    for dag_id, when in [
+        ("njia_ingest", datetime(2026, 3, 2, 6, 0, tzinfo=UTC)),
+        ("njia_transform", datetime(2026, 3, 2, 6, 5, tzinfo=UTC)),
+    ]:
         _, states = run(dag_id, when)
         assert "failed" not in states.values(), states
         assert _checksums(worker_env) == first, f"rerunning the whole {dag_id} run changed the warehouse"

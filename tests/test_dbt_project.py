@@ -31,15 +31,21 @@ from njia.settings import get_settings
 MAX_CHAINED_VIEWS = 4
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_", "bridge_")}
 # The analysts' views in marts (docs/interfaces.md §4): named for what a BI user looks for, not by star-schema role.
-ANALYST_VIEWS = {"route_reports_wide", "carrier_cases", "recruitment_method_cases", "means_of_control_cases",
-                 "transit_point_cases"}
+ANALYST_VIEWS = {
+    "route_reports_wide",
+    "carrier_cases",
+    "recruitment_method_cases",
+    "means_of_control_cases",
+    "transit_point_cases",
+}
 
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # A URL that is never connected to: parsing only renders the profile.
-    settings = get_settings(home=tmp_path_factory.mktemp("dbt-parse"),
-                            warehouse_url="postgresql://njia:unused@127.0.0.1:1/njia")
+    settings = get_settings(
+        home=tmp_path_factory.mktemp("dbt-parse"), warehouse_url="postgresql://njia:unused@127.0.0.1:1/njia"
+    )
     return json.loads(transform.parse(settings).read_text())
 
 
@@ -56,8 +62,7 @@ def parents(node: dict) -> list[str]:
 
 
 def attached_tests(manifest: dict, uid: str) -> list[dict]:
-    return [n for n in manifest["nodes"].values()
-            if n["resource_type"] == "test" and n.get("attached_node") == uid]
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == "test" and n.get("attached_node") == uid]
 
 
 # ----------------------------------------------------------------------------------- naming and folders
@@ -73,8 +78,9 @@ def test_model_naming_and_directories(manifest: dict) -> None:
             assert len(path.parts) == 3, uid
             continue
         assert kind in LAYER_PREFIXES, f"{uid} is in models/{kind}"
-        assert node["name"].startswith(LAYER_PREFIXES[kind]) or (kind == "marts" and node["name"] in ANALYST_VIEWS), \
+        assert node["name"].startswith(LAYER_PREFIXES[kind]) or (kind == "marts" and node["name"] in ANALYST_VIEWS), (
             f"{uid} should start with {LAYER_PREFIXES[kind]}"
+        )
         if kind in ("staging", "intermediate"):
             assert len(path.parts) >= 4, f"{uid}: {kind} models live in a subfolder (source or area)"
         # the closest folder named after a layer is the model's own layer
@@ -126,8 +132,12 @@ def test_staging_depends_on_nothing_downstream(manifest: dict) -> None:
 def test_no_root_models_and_no_unused_sources(manifest: dict) -> None:
     for uid, node in models(manifest).items():
         assert parents(node), f"{uid} has no parent"
-    used = {p for n in manifest["nodes"].values() for p in n.get("depends_on", {}).get("nodes", [])
-            if n["resource_type"] == "model"}
+    used = {
+        p
+        for n in manifest["nodes"].values()
+        for p in n.get("depends_on", {}).get("nodes", [])
+        if n["resource_type"] == "model"
+    }
     assert set(manifest["sources"]) <= used
 
 
@@ -182,8 +192,10 @@ def test_every_model_has_a_primary_key_test(manifest: dict) -> None:
                 by_column.setdefault(t["column_name"], set()).add(meta.get("name"))
         single = any({"unique", "not_null"} <= names for names in by_column.values())
         not_null = {c for c, names in by_column.items() if "not_null" in names} | {
-            name for name, col in node["columns"].items()
-            if any(k["type"] == "not_null" for k in col.get("constraints", []))}
+            name
+            for name, col in node["columns"].items()
+            if any(k["type"] == "not_null" for k in col.get("constraints", []))
+        }
         composite = any(set(combo) <= not_null for combo in combos)
         assert single or composite, f"{uid} has no unique + not_null key test"
 
@@ -221,17 +233,27 @@ def test_reporting_metadata_is_read_as_dbt_reads_it(manifest: dict) -> None:
     """njia.reporting_tables reads _reporting__models.yml without dbt; dbt's parse must say the same."""
     tables = reporting_tables.load()
     reporting = {n["name"]: n for n in models(manifest).values() if layer(n) == "reporting"}
-    assert [t.name for t in tables] == sorted(reporting, key=lambda name: reporting[name]["config"]["meta"]["pack_order"])
+    assert [t.name for t in tables] == sorted(
+        reporting, key=lambda name: reporting[name]["config"]["meta"]["pack_order"]
+    )
     for table in tables:
         node = reporting[table.name]
         meta = node["config"]["meta"]
         assert (table.pack_order, table.title, table.adds_up_to) == (
-            meta["pack_order"], meta["title"], meta.get("adds_up_to")), table.name
+            meta["pack_order"],
+            meta["title"],
+            meta.get("adds_up_to"),
+        ), table.name
         assert [(c, col["data_type"]) for c, col in node["columns"].items()] == [
-            ("report_year", "integer"), *zip(table.columns, table.data_types, strict=True)], table.name
+            ("report_year", "integer"),
+            *zip(table.columns, table.data_types, strict=True),
+        ], table.name
         assert table.adds_up_to in (None, "all_cases", "kenyan_origin_cases"), table.name
-        combos = [t["test_metadata"]["kwargs"]["combination_of_columns"] for t in attached_tests(manifest, node["unique_id"])
-                  if (t.get("test_metadata") or {}).get("name") == "unique_combination_of_columns"]
+        combos = [
+            t["test_metadata"]["kwargs"]["combination_of_columns"]
+            for t in attached_tests(manifest, node["unique_id"])
+            if (t.get("test_metadata") or {}).get("name") == "unique_combination_of_columns"
+        ]
         assert [tuple(c for c in combo if c != "report_year") for combo in combos] == ([table.key] if table.key else [])
 
 
@@ -250,8 +272,14 @@ def test_relationships_from_facts_and_bridges(manifest: dict) -> None:
         if t["resource_type"] == "test" and (t.get("test_metadata") or {}).get("name") == "relationships":
             related.setdefault(t["attached_node"].removeprefix("model.njia."), set()).add(t["column_name"])
     expected = {
-        "fct_route_reports": {"organisation_code", "reporting_period", "route_key", "origin_location_code",
-                              "destination_location_code", "exploitation_type_code"},
+        "fct_route_reports": {
+            "organisation_code",
+            "reporting_period",
+            "route_key",
+            "origin_location_code",
+            "destination_location_code",
+            "exploitation_type_code",
+        },
         "bridge_route_report_carriers": {"route_report_key", "carrier_code"},
         "bridge_route_report_recruitment_methods": {"route_report_key", "recruitment_method_code"},
         "bridge_route_report_means_of_control": {"route_report_key", "means_of_control_code"},
@@ -265,14 +293,20 @@ def test_relationships_from_facts_and_bridges(manifest: dict) -> None:
 
 def test_unit_and_reconciliation_tests_exist(manifest: dict) -> None:
     unit = {t["model"] for t in manifest["unit_tests"].values()}
-    assert {"int_reporting_periods_in_force", "int_route_reports_in_force", "int_routes_labelled",
-            "cases_by_province"} <= unit
-    singular = {n["name"] for n in manifest["nodes"].values()
-                if n["resource_type"] == "test" and not n.get("test_metadata")}
+    assert {
+        "int_reporting_periods_in_force",
+        "int_route_reports_in_force",
+        "int_routes_labelled",
+        "cases_by_province",
+    } <= unit
+    singular = {
+        n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and not n.get("test_metadata")
+    }
     assert "assert_fct_route_reports_reconcile_with_raw" in singular
     for test in ("no_small_cells", "reconciles_with_fact"):
-        attached = {t["attached_node"] for t in manifest["nodes"].values()
-                    if (t.get("test_metadata") or {}).get("name") == test}
+        attached = {
+            t["attached_node"] for t in manifest["nodes"].values() if (t.get("test_metadata") or {}).get("name") == test
+        }
         assert attached == {f"model.njia.{name}" for name in transform.REPORTING_TABLES}, test
 
 
@@ -313,13 +347,27 @@ def test_thin_models_are_one_macro_call(manifest: dict) -> None:
     bodies = {node["name"]: THIN_MODEL.match(node["raw_code"]) for node in models(manifest).values()}
     thin = {name: match.group(1) for name, match in bodies.items() if match}
     assert thin == {
-        **{f"bridge_route_report_{name}": "list_bridge"
-           for name in ("carriers", "recruitment_methods", "means_of_control", "transport_modes")},
-        **{f"{name}_cases": "list_cases" for name in ("carrier", "recruitment_method", "means_of_control",
-                                                       "transit_point")},
-        **{f"cases_by_{name}": "cases_per_year"
-           for name in ("origin_county", "province", "destination_country", "exploitation_type", "carrier",
-                        "recruitment_method", "means_of_control", "transit_point")},
+        **{
+            f"bridge_route_report_{name}": "list_bridge"
+            for name in ("carriers", "recruitment_methods", "means_of_control", "transport_modes")
+        },
+        **{
+            f"{name}_cases": "list_cases"
+            for name in ("carrier", "recruitment_method", "means_of_control", "transit_point")
+        },
+        **{
+            f"cases_by_{name}": "cases_per_year"
+            for name in (
+                "origin_county",
+                "province",
+                "destination_country",
+                "exploitation_type",
+                "carrier",
+                "recruitment_method",
+                "means_of_control",
+                "transit_point",
+            )
+        },
     }
 
 
@@ -335,8 +383,14 @@ def test_project_settings() -> None:
     assert project["name"] == "njia" and project["profile"] == "njia"
     assert project["flags"]["send_anonymous_usage_stats"] is False
     profile = (DBT_PROJECT_DIR / "profiles.yml").read_text()
-    for variable in ("NJIA_DBT_HOST", "NJIA_DBT_PORT", "NJIA_DBT_USER", "DBT_ENV_SECRET_NJIA_DBT_PASSWORD",
-                     "NJIA_DBT_DBNAME", "NJIA_DBT_SCHEMA"):
+    for variable in (
+        "NJIA_DBT_HOST",
+        "NJIA_DBT_PORT",
+        "NJIA_DBT_USER",
+        "DBT_ENV_SECRET_NJIA_DBT_PASSWORD",
+        "NJIA_DBT_DBNAME",
+        "NJIA_DBT_SCHEMA",
+    ):
         assert variable in profile
     assert not (DBT_PROJECT_DIR / "packages.yml").exists()  # no dbt hub here
 
@@ -344,13 +398,15 @@ def test_project_settings() -> None:
 def _contract_code_lists() -> dict[str, dict[str, list[str]]]:
     """docs/contract.md §3.1's table: seed file -> {"columns": [...], "what": [codes in backticks]}."""
     text = (PROJECT_ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
-    section = text[text.index("### 3.1 Code lists"):text.index("### 3.2")]
+    section = text[text.index("### 3.1 Code lists") : text.index("### 3.2")]
     lists = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("| `") else []
         if len(cells) >= 3:
-            lists[cells[0].strip("`")] = {"columns": re.findall(r"`([^`]+)`", cells[1].replace(", ", "`, `")),
-                                          "what": re.findall(r"`([^`]+)`", cells[-1])}
+            lists[cells[0].strip("`")] = {
+                "columns": re.findall(r"`([^`]+)`", cells[1].replace(", ", "`, `")),
+                "what": re.findall(r"`([^`]+)`", cells[-1]),
+            }
     return lists
 
 
@@ -390,7 +446,8 @@ def test_seeds_are_the_code_lists_of_the_contract() -> None:
 
 def test_countries_seed_matches_pycountry() -> None:
     spec = importlib.util.spec_from_file_location(
-        "generate_countries_seed", DBT_PROJECT_DIR / "scripts" / "generate_countries_seed.py")
+        "generate_countries_seed", DBT_PROJECT_DIR / "scripts" / "generate_countries_seed.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (SEEDS_DIR / "countries.csv").read_text(encoding="utf-8") == module.render()

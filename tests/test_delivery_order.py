@@ -29,8 +29,7 @@ def ordered(server_home: Path, tmp_path: Path) -> Settings:
 
 
 def _deliver(s: Settings, relative: str, n: int, start: int, mtime: float, period: str = "2020-Q1") -> str:
-    write_file(Path(s.inbox_url), relative, csv_bytes(grid(rows(n, start=start, reporting_period=period))),
-               mtime=mtime)
+    write_file(Path(s.inbox_url), relative, csv_bytes(grid(rows(n, start=start, reporting_period=period))), mtime=mtime)
     return str(Path(s.inbox_url) / relative)
 
 
@@ -57,13 +56,14 @@ def test_correction_committed_before_its_original_stays_in_force(ordered: Settin
 
     result = transform.build(ordered)
     assert result.ok, result.summary
-    in_force = dict(query(ordered, "select organisation_code, submission_id"
-                                   " from intermediate.int_reporting_periods_in_force"))
-    beta_second_id = scalar(ordered, "select submission_id from ops.submissions where file_path = %s",
-                            (beta_second,))
+    in_force = dict(
+        query(ordered, "select organisation_code, submission_id from intermediate.int_reporting_periods_in_force")
+    )
+    beta_second_id = scalar(ordered, "select submission_id from ops.submissions where file_path = %s", (beta_second,))
     assert in_force == {"ALPHA": first.submission_id, "BETA": beta_second_id}
-    cases = dict(query(ordered, "select organisation_code, sum(cases_estimated) from marts.fct_route_reports"
-                                " group by 1"))
+    cases = dict(
+        query(ordered, "select organisation_code, sum(cases_estimated) from marts.fct_route_reports group by 1")
+    )
     assert cases == {"ALPHA": sum(range(100, 106)), "BETA": 600 + 601}
 
 
@@ -105,8 +105,7 @@ def test_process_alone_registers_its_delivery(ordered: Settings) -> None:
     file = _deliver(ordered, "ALPHA/alone.csv", 2, 1, T0)
     outcome = pipeline.process(ordered, file)
     assert outcome.status == "accepted"
-    seq = scalar(ordered, "select delivery_seq from ops.submissions where submission_id = %s",
-                 (outcome.submission_id,))
+    seq = scalar(ordered, "select delivery_seq from ops.submissions where submission_id = %s", (outcome.submission_id,))
     assert seq == _sequence(ordered)["alone.csv"]
 
 
@@ -115,8 +114,12 @@ def test_replaced_bytes_at_the_same_path_are_a_new_delivery(ordered: Settings) -
     pipeline.ingest(ordered)
     _deliver(ordered, "ALPHA/routes.csv", 3, 50, T0 + 10)  # the officer saved over it
     (outcome,) = pipeline.ingest(ordered)
-    seqs = [s for (s,) in query(ordered, "select delivery_seq from ops.submissions where file_path = %s"
-                                         " order by submission_id", (file,))]
+    seqs = [
+        s
+        for (s,) in query(
+            ordered, "select delivery_seq from ops.submissions where file_path = %s order by submission_id", (file,)
+        )
+    ]
     assert outcome.status == "accepted" and len(seqs) == 2 and seqs[0] < seqs[1]
 
 

@@ -91,8 +91,12 @@ def test_files_come_in_the_shapes_real_organisations_send(generated: demo.DemoMa
     swahili = {c.swahili for c in COLUMNS}
     langs, encodings, delimiters, spellings = set(), set(), set(), Counter()
     patterns = {
-        "YYYY-Qn": r"\d{4}-Q[1-4]", "YYYY Qn": r"\d{4} Q[1-4]", "Qn YYYY": r"Q[1-4] \d{4}",
-        "YYYY-MM": r"\d{4}-\d{2}", "YYYY/MM": r"\d{4}/\d{2}", "YYYY": r"\d{4}",
+        "YYYY-Qn": r"\d{4}-Q[1-4]",
+        "YYYY Qn": r"\d{4} Q[1-4]",
+        "Qn YYYY": r"Q[1-4] \d{4}",
+        "YYYY-MM": r"\d{4}-\d{2}",
+        "YYYY/MM": r"\d{4}/\d{2}",
+        "YYYY": r"\d{4}",
     }
     for f in generated.files:
         header, rows = _read(f)
@@ -125,8 +129,21 @@ def test_values_are_spelled_many_ways(generated: demo.DemoManifest) -> None:
     """The raw cells use codes, names, aliases, labels in both languages, several separators and counts."""
     cells = [c for f in generated.files for row in _read(f)[1] for c in row if c not in (None, "")]
     text = "\n".join(map(str, cells))
-    for needle in ("UAE", "HKJK", "OTHH", "Sirari", "Lungalunga", "Utumwa wa kazi za nyumbani", "Domestic servitude",
-                   "Kenya Airways", "KQA", "Tanzania, United Republic of", "Nairobi City", "Nairobi\n", "KEN"):
+    for needle in (
+        "UAE",
+        "HKJK",
+        "OTHH",
+        "Sirari",
+        "Lungalunga",
+        "Utumwa wa kazi za nyumbani",
+        "Domestic servitude",
+        "Kenya Airways",
+        "KQA",
+        "Tanzania, United Republic of",
+        "Nairobi City",
+        "Nairobi\n",
+        "KEN",
+    ):
         assert needle in text, needle
     for separator in ("|", " | ", "; ", ", "):
         assert any(isinstance(c, str) and separator in c and "United Republic" not in c for c in cells), separator
@@ -148,7 +165,8 @@ def test_manifest_is_consistent(generated: demo.DemoManifest) -> None:
         "carriers": airlines,
     }
     transit_kinds = {
-        "airport": _seed_codes("airports", "iata_code"), "border": _seed_codes("border_points", "border_point"),
+        "airport": _seed_codes("airports", "iata_code"),
+        "border": _seed_codes("border_points", "border_point"),
         "county": counties,
     }
     for f in generated.files:
@@ -215,8 +233,11 @@ def test_manifest_json_round_trips(generated: demo.DemoManifest, tmp_path: Path)
 def test_iter_rows_at_scale_stays_distinct_and_marks_invalid_rows() -> None:
     periods = demo.periods_of("month", YEARS)
     style = demo.MESSY_STYLE
-    rows = list(demo.iter_rows(random.Random(3), 20_000, organisation_code="X", periods=periods, style=style,
-                               invalid_share=0.02))
+    rows = list(
+        demo.iter_rows(
+            random.Random(3), 20_000, organisation_code="X", periods=periods, style=style, invalid_share=0.02
+        )
+    )
     valid = [r.expected for r in rows if r.expected is not None]
     invalid = [r for r in rows if r.expected is None]
     assert len({tuple(r.values()) for r in valid}) == len(valid)
@@ -227,10 +248,22 @@ def test_iter_rows_at_scale_stays_distinct_and_marks_invalid_rows() -> None:
 
 def test_iter_rows_respects_missing_columns() -> None:
     """A style without some columns: values it cannot carry are absent from the expected rows too."""
-    style = demo.Style(columns=("reporting_period", "origin_county", "destination_country", "exploitation_type",
-                                "carriers", "cases_estimated"), routes=(("gulf", 1), ("domestic", 1)))
-    rows = list(demo.iter_rows(random.Random(5), 6000, organisation_code="X",
-                               periods=demo.periods_of("year", YEARS), style=style))
+    style = demo.Style(
+        columns=(
+            "reporting_period",
+            "origin_county",
+            "destination_country",
+            "exploitation_type",
+            "carriers",
+            "cases_estimated",
+        ),
+        routes=(("gulf", 1), ("domestic", 1)),
+    )
+    rows = list(
+        demo.iter_rows(
+            random.Random(5), 6000, organisation_code="X", periods=demo.periods_of("year", YEARS), style=style
+        )
+    )
     assert len({tuple(r.expected.values()) for r in rows}) == len(rows)
     for r in rows:
         assert r.expected["destination_country"] != "KE"  # domestic routes need destination_county
@@ -262,6 +295,7 @@ def test_bench_generator_writes_files_registry_and_answers(tmp_path: Path) -> No
 # End to end: the platform loads what the manifest says (needs ingest and the warehouse)
 # ---------------------------------------------------------------------------------------------------
 
+
 def test_ingest_loads_what_the_manifest_expects(settings: Settings) -> None:
     from ingest import pipeline
     from njia import warehouse
@@ -277,10 +311,14 @@ def test_ingest_loads_what_the_manifest_expects(settings: Settings) -> None:
         if f.expected_status == "duplicate":
             continue
         assert (got["rows_read"], got["rows_loaded"], got["rows_quarantined"]) == (
-            f.rows_read, f.rows_valid, len(f.problems)), f.path.name
+            f.rows_read,
+            f.rows_valid,
+            len(f.problems),
+        ), f.path.name
         assert sorted((p["row"], p["column"], p["code"]) for p in got["problems"]) == sorted(f.problems)
-        assert got["ignored_columns"] == [normalise_header(h) for h in f.ignored_columns] or \
-            got["ignored_columns"] == list(f.ignored_columns)
+        assert got["ignored_columns"] == [normalise_header(h) for h in f.ignored_columns] or got[
+            "ignored_columns"
+        ] == list(f.ignored_columns)
 
     columns = ", ".join(f"r.{c}" for c in ("row_number", *demo.EXPECTED_FIELDS))
     with warehouse.connect(settings) as conn:
@@ -289,7 +327,9 @@ def test_ingest_loads_what_the_manifest_expects(settings: Settings) -> None:
                 continue
             cur = conn.execute(
                 f"select {columns} from raw.route_reports r join ops.submissions s using (submission_id)"
-                " where s.sha256 = %s and s.status <> 'duplicate' order by row_number", (f.sha256,))
+                " where s.sha256 = %s and s.status <> 'duplicate' order by row_number",
+                (f.sha256,),
+            )
             names = [d.name for d in cur.description]
             loaded = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             assert loaded == f.rows, f.path.name
@@ -303,8 +343,9 @@ def test_njia_demo_refuses_a_warehouse_url(tmp_path: Path) -> None:
     from njia.cli import CONFIG_ERROR, main
 
     home = tmp_path / "home"
-    result = CliRunner().invoke(main, ["demo", "--home", str(home)],
-                                env={"NJIA_WAREHOUSE_URL": "postgresql://njia@127.0.0.1:1/njia"})
+    result = CliRunner().invoke(
+        main, ["demo", "--home", str(home)], env={"NJIA_WAREHOUSE_URL": "postgresql://njia@127.0.0.1:1/njia"}
+    )
     assert result.exit_code == CONFIG_ERROR, result.output
     assert "NJIA_WAREHOUSE_URL is set" in result.output and "env -u NJIA_WAREHOUSE_URL njia demo" in result.output
     assert not home.exists()

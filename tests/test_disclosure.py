@@ -19,8 +19,16 @@ from njia import disclosure
 from njia.disclosure import OTHER_ROUTES, Cell
 
 K = 11
-PROVINCE = {"020": "Central", "022": "Central", "037": "Western", "038": "Western", "039": "Western",
-            "042": "Nyanza", "047": "Nairobi", "001": "Coast"}
+PROVINCE = {
+    "020": "Central",
+    "022": "Central",
+    "037": "Western",
+    "038": "Western",
+    "039": "Western",
+    "042": "Nyanza",
+    "047": "Nairobi",
+    "001": "Coast",
+}
 
 
 @dataclass(frozen=True)
@@ -85,20 +93,25 @@ def publish(rows: list[R], k: int = K, *, list_every_route: bool = False) -> dic
     return {
         "cases_by_route": rows_of(suppress(routes, k, [year]), ("origin_code", "transit_codes", "destination_code")),
         "cases_by_origin_county": rows_of(
-            suppress(counties, k, [year, lambda c: PROVINCE[c[0]]]), ("county_code",),
-            former_province=lambda key: PROVINCE[key[0]]),
+            suppress(counties, k, [year, lambda c: PROVINCE[c[0]]]),
+            ("county_code",),
+            former_province=lambda key: PROVINCE[key[0]],
+        ),
         "cases_by_province": rows_of(
-            suppress(sums(lambda r: [(PROVINCE[r.origin[7:]],)] if r.origin.startswith("county:") else []), k,
-                     [year]), ("former_province",)),
+            suppress(sums(lambda r: [(PROVINCE[r.origin[7:]],)] if r.origin.startswith("county:") else []), k, [year]),
+            ("former_province",),
+        ),
         "cases_by_destination_country": rows_of(
-            suppress(sums(lambda r: [(country(r.destination),)]), k, [year]), ("country_code",)),
+            suppress(sums(lambda r: [(country(r.destination),)]), k, [year]), ("country_code",)
+        ),
         "cases_by_transit_point": rows_of(
             suppress(sums(lambda r: [(t,) for t in sorted({t for t in r.transit.split(";") if t})]), k),
-            ("transit_code",)),
+            ("transit_code",),
+        ),
         "cases_by_exploitation_type": rows_of(
-            suppress(sums(lambda r: [(r.exploitation,)]), k, [year]), ("exploitation_type",)),
-        "cases_by_carrier": rows_of(suppress(sums(lambda r: [(c,) for c in set(r.carriers)]), k),
-                                    ("carrier_code",)),
+            suppress(sums(lambda r: [(r.exploitation,)]), k, [year]), ("exploitation_type",)
+        ),
+        "cases_by_carrier": rows_of(suppress(sums(lambda r: [(c,) for c in set(r.carriers)]), k), ("carrier_code",)),
         "cases_by_recruitment_method": [],
         "cases_by_means_of_control": [],
         "coverage": [{"cases_total": None if 1 <= total < k else total}],
@@ -112,9 +125,7 @@ def withhold(tables: dict[str, list[dict]], cells) -> dict[str, list[dict]]:
     for table, rows in tables.items():
         key = disclosure.KEYS[table]
         hidden = {"cases_total": None} if table == "coverage" else {"cases": None, "suppressed": True}
-        out[table] = [
-            {**r, **hidden} if Cell(table, tuple(str(r[c]) for c in key)) in cells else r for r in rows
-        ]
+        out[table] = [{**r, **hidden} if Cell(table, tuple(str(r[c]) for c in key)) in cells else r for r in rows]
     return out
 
 
@@ -201,8 +212,11 @@ def test_joint_suppression_is_deterministic_and_only_withholds_published_cells()
 
 
 def test_a_year_of_very_few_cases_is_protected_down_to_its_total() -> None:
-    rows = [R("county:020", "", "county:022", 6), R("county:020", "airport:NBO", "country:OM", 3),
-            R("county:047", "", "county:022", 3)]
+    rows = [
+        R("county:020", "", "county:022", 6),
+        R("county:020", "airport:NBO", "country:OM", 3),
+        R("county:047", "", "county:022", 3),
+    ]
     tables = publish(rows)
     assert tables["coverage"] == [{"cases_total": 12}]  # every other cell is small: each lies in [1, 11]
     assert not disclosure.audit_year(tables, 2025, K).ok
@@ -255,35 +269,47 @@ def linear_system(tables: dict[str, list[dict]]) -> tuple[list[list[Fraction]], 
         cell = Cell("cases_by_route", (r["origin_code"], r["transit_codes"], r["destination_code"]))
         terms[cell], values[cell] = [var(str(cell))], r["cases"]
     for r in remainders:  # an origin's remainder is the sum of its shares over the destination countries
-        links.append([(var(str(Cell("cases_by_route", (r["origin_code"], "", OTHER_ROUTES)))), 1)]
-                     + [(var(f"share {r['origin_code']} {c}"), -1) for c in countries])
+        links.append(
+            [(var(str(Cell("cases_by_route", (r["origin_code"], "", OTHER_ROUTES)))), 1)]
+            + [(var(f"share {r['origin_code']} {c}"), -1) for c in countries]
+        )
 
     def add(table: str, key: str, members: list[int], value: int | None) -> None:
         cell = Cell(table, (key,))
         terms[cell], values[cell] = members, value
 
     listed = [r for r in routes if r["destination_code"] != OTHER_ROUTES]
-    line = {(r["origin_code"], r["transit_codes"], r["destination_code"]):
-            var(str(Cell("cases_by_route", (r["origin_code"], r["transit_codes"], r["destination_code"]))))
-            for r in routes}
+    line = {
+        (r["origin_code"], r["transit_codes"], r["destination_code"]): var(
+            str(Cell("cases_by_route", (r["origin_code"], r["transit_codes"], r["destination_code"])))
+        )
+        for r in routes
+    }
     for r in tables["cases_by_origin_county"]:
         members = [v for (o, _, _), v in line.items() if o == f"county:{r['county_code']}"]
         add("cases_by_origin_county", r["county_code"], members, r["cases"])
     for r in tables["cases_by_province"]:
-        counties = {c["county_code"] for c in tables["cases_by_origin_county"]
-                    if c["former_province"] == r["former_province"]}
+        counties = {
+            c["county_code"] for c in tables["cases_by_origin_county"] if c["former_province"] == r["former_province"]
+        }
         members = [v for (o, _, _), v in line.items() if o.startswith("county:") and o[7:] in counties]
         add("cases_by_province", r["former_province"], members, r["cases"])
     for r in tables["cases_by_destination_country"]:
         c = r["country_code"]
-        members = [line[(x["origin_code"], x["transit_codes"], x["destination_code"])] for x in listed
-                   if country(x["destination_code"]) == c]
+        members = [
+            line[(x["origin_code"], x["transit_codes"], x["destination_code"])]
+            for x in listed
+            if country(x["destination_code"]) == c
+        ]
         members += [var(f"share {x['origin_code']} {c}") for x in remainders]
         add("cases_by_destination_country", c, members, r["cases"])
     for r in tables["cases_by_transit_point"]:
         t = r["transit_code"]
-        members = [line[(x["origin_code"], x["transit_codes"], x["destination_code"])] for x in listed
-                   if t in x["transit_codes"].split(";")]
+        members = [
+            line[(x["origin_code"], x["transit_codes"], x["destination_code"])]
+            for x in listed
+            if t in x["transit_codes"].split(";")
+        ]
         if remainders:
             members.append(var(f"hidden through {t}"))
         add("cases_by_transit_point", t, members, r["cases"])
@@ -344,12 +370,23 @@ def test_rank_check_finds_the_old_shape_leak_and_none_after_protection() -> None
 
 ORIGINS = ["county:020", "county:022", "county:037", "county:038", "county:042", "county:047", "country:UG"]
 DESTINATIONS = ["country:OM", "country:AE", "country:QA", "country:UG", "county:047", "county:022"]
-TRANSITS = ["", "airport:NBO", "airport:NBO;airport:DXB", "airport:NBO;airport:SHJ", "border:Malaba",
-            "border:Malaba;country:UG"]
+TRANSITS = [
+    "",
+    "airport:NBO",
+    "airport:NBO;airport:DXB",
+    "airport:NBO;airport:SHJ",
+    "border:Malaba",
+    "border:Malaba;country:UG",
+]
 ROUTE = st.builds(
-    R, st.sampled_from(ORIGINS), st.sampled_from(TRANSITS), st.sampled_from(DESTINATIONS),
-    st.integers(1, 40), st.sampled_from(["forced_labour", "domestic_servitude", "sexual_exploitation"]),
-    st.lists(st.sampled_from(["KQ", "EK", "QR"]), max_size=2).map(tuple))
+    R,
+    st.sampled_from(ORIGINS),
+    st.sampled_from(TRANSITS),
+    st.sampled_from(DESTINATIONS),
+    st.integers(1, 40),
+    st.sampled_from(["forced_labour", "domestic_servitude", "sexual_exploitation"]),
+    st.lists(st.sampled_from(["KQ", "EK", "QR"]), max_size=2).map(tuple),
+)
 
 
 @pytest.mark.slow  # a dozen integer-program audits

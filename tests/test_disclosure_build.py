@@ -46,8 +46,11 @@ def test_build_publishes_tables_the_audit_passes(built) -> None:
     with warehouse.connect(settings) as conn:
         audits = disclosure.audit_schema(conn, "reporting", K)
     assert [a.year for a in audits] == [2024, 2025] and all(a.ok for a in audits), [a.describe() for a in audits]
-    routes = query(settings, "select origin_code, transit_codes, destination_code, cases, suppressed"
-                             " from reporting.cases_by_route where report_year = 2025")
+    routes = query(
+        settings,
+        "select origin_code, transit_codes, destination_code, cases, suppressed"
+        " from reporting.cases_by_route where report_year = 2025",
+    )
     assert not [r for r in routes if r["destination_code"] == "country:OM" and r["origin_code"] == "county:020"]
     assert [r["destination_code"] for r in routes if r["origin_code"] == "county:020"].count("other") == 1
     for r in routes:
@@ -67,34 +70,54 @@ def test_pack_refuses_tables_that_pin_a_withheld_cell(built, tmp_path: Path) -> 
     settings, _ = built
     assert write_pack(settings, 2025, tmp_path / "fine").is_dir()
     with transform.reporting_schema(settings, 1) as private:
-        true = {(r["origin_code"], r["transit_codes"], r["destination_code"]): r["cases"] for r in query(
-            settings, f'select * from "{private}".cases_by_route where report_year = 2025')}
-        counties = {r["county_code"]: r["cases"] for r in query(
-            settings, f'select * from "{private}".cases_by_origin_county where report_year = 2025')}
-    withheld = query(settings, "select county_code from reporting.cases_by_origin_county"
-                               " where report_year = 2025 and suppressed")
-    candidates = [("cases_by_origin_county", "county_code = %s", (c["county_code"],), counties[c["county_code"]])
-                  for c in withheld if counties[c["county_code"]] >= K]
-    candidates += [("cases_by_route", "origin_code = %s and transit_codes = %s and destination_code = %s", key,
-                    true[key]) for key in (
-        tuple(r.values()) for r in query(settings, "select origin_code, transit_codes, destination_code from"
-                                                   " reporting.cases_by_route where report_year = 2025 and suppressed"
-                                                   " and destination_code <> 'other'"))
-        if true.get(key, 0) >= K]
+        true = {
+            (r["origin_code"], r["transit_codes"], r["destination_code"]): r["cases"]
+            for r in query(settings, f'select * from "{private}".cases_by_route where report_year = 2025')
+        }
+        counties = {
+            r["county_code"]: r["cases"]
+            for r in query(settings, f'select * from "{private}".cases_by_origin_county where report_year = 2025')
+        }
+    withheld = query(
+        settings, "select county_code from reporting.cases_by_origin_county where report_year = 2025 and suppressed"
+    )
+    candidates = [
+        ("cases_by_origin_county", "county_code = %s", (c["county_code"],), counties[c["county_code"]])
+        for c in withheld
+        if counties[c["county_code"]] >= K
+    ]
+    candidates += [
+        ("cases_by_route", "origin_code = %s and transit_codes = %s and destination_code = %s", key, true[key])
+        for key in (
+            tuple(r.values())
+            for r in query(
+                settings,
+                "select origin_code, transit_codes, destination_code from"
+                " reporting.cases_by_route where report_year = 2025 and suppressed"
+                " and destination_code <> 'other'",
+            )
+        )
+        if true.get(key, 0) >= K
+    ]
     assert candidates, "joint suppression withheld no published-size cell here"
     refused = []
     for table, where, params, value in candidates:
         with warehouse.connect(settings) as conn:
-            conn.execute(f"update reporting.{table} set cases = %s, suppressed = false"
-                         f" where report_year = 2025 and {where}", (value, *params))
+            conn.execute(
+                f"update reporting.{table} set cases = %s, suppressed = false where report_year = 2025 and {where}",
+                (value, *params),
+            )
         try:
             write_pack(settings, 2025, tmp_path / "refused")
         except ReportError as exc:
             refused.append(str(exc))
         finally:
             with warehouse.connect(settings) as conn:
-                conn.execute(f"update reporting.{table} set cases = null, suppressed = true"
-                             f" where report_year = 2025 and {where}", params)
+                conn.execute(
+                    f"update reporting.{table} set cases = null, suppressed = true"
+                    f" where report_year = 2025 and {where}",
+                    params,
+                )
     assert refused, "publishing a cell that joint suppression withheld went through"
     assert "refusing to write the pack: 2025:" in refused[0] and "lies in [" in refused[0]
     assert "pinned by" in refused[0]

@@ -24,10 +24,14 @@ TEXT_NAMES = frozenset("Makefile Dockerfile run .airflowignore .gitignore".split
 # This file's own examples are broken on purpose. Applied migrations are never edited (their checksums are
 # recorded in ops.schema_migrations, and `njia init` refuses a changed one), so their first comment lines
 # keep the names the specifications had when they were applied: docs/contract.md and docs/interfaces.md.
-SKIPPED_FILES = frozenset({
-    "tests/test_doc_references.py",
-    "njia/migrations/001_schemas.sql", "njia/migrations/002_ledger.sql", "njia/migrations/020_bi_access.sql",
-})
+SKIPPED_FILES = frozenset(
+    {
+        "tests/test_doc_references.py",
+        "njia/migrations/001_schemas.sql",
+        "njia/migrations/002_ledger.sql",
+        "njia/migrations/020_bi_access.sql",
+    }
+)
 MAX_BYTES = 2_000_000
 MAX_RANGE = 50  # sections a `§a-b` range may name in between (a typo must not cost a million checks)
 
@@ -170,9 +174,7 @@ def broken_references(root: Path) -> list[str]:
                 continue
             linked = ((path.parent / file_part) if file_part else path).resolve()
             label = (
-                linked.relative_to(root.resolve()).as_posix()
-                if linked.is_relative_to(root.resolve())
-                else file_part
+                linked.relative_to(root.resolve()).as_posix() if linked.is_relative_to(root.resolve()) else file_part
             )
             problems += _check(where, linked, label, anchor or None, [], docs)
     return list(dict.fromkeys(problems))  # a link's target may also be a `docs/` reference
@@ -180,8 +182,11 @@ def broken_references(root: Path) -> list[str]:
 
 def outside_references(root: Path) -> list[str]:
     """Lines that cite a specification file the repository does not contain."""
-    return [f"{where}: {m.group(0)} is not in the repository; cite docs/ instead"
-            for _, where, line in _lines(root) for m in OUTSIDE_SPEC.finditer(line)]
+    return [
+        f"{where}: {m.group(0)} is not in the repository; cite docs/ instead"
+        for _, where, line in _lines(root)
+        for m in OUTSIDE_SPEC.finditer(line)
+    ]
 
 
 def _lines(root: Path) -> Iterator[tuple[Path, str, str]]:
@@ -207,7 +212,8 @@ def test_no_reference_to_specifications_outside_the_repository() -> None:
     problems = outside_references(ROOT)
     assert not problems, (
         f"{len(problems)} references to files a clone does not contain "
-        "(cite the section of docs/contract.md, docs/interfaces.md, docs/architecture.md or docs/decisions.md):\n" + "\n".join(problems)
+        "(cite the section of docs/contract.md, docs/interfaces.md, docs/architecture.md or docs/decisions.md):\n"
+        + "\n".join(problems)
     )
 
 

@@ -46,24 +46,27 @@ def _hostile() -> dict[str, bytes]:
     return {
         # isolation and cells
         "nul.csv": csv_bytes(grid(nul)),
-        "formula-cell.csv": csv_bytes(grid([row(carriers="KQ;=cmd|' /C calc'!A0", cases_estimated=40),
-                                            *_records(41)])),
+        "formula-cell.csv": csv_bytes(grid([row(carriers="KQ;=cmd|' /C calc'!A0", cases_estimated=40), *_records(41)])),
         # workbooks read as they are seen, and bounded
         "stale.xlsx": routes(grid(_records(50, 6)), dimension="A1:C3"),
         "merged.xlsx": routes(merged, merges=["B2:B4"]),
         "whole-sheet.xlsx": whole_sheet_dimension(_records(60)),
         "bomb.xlsx": zip_bomb(),
-        "hidden-routes.xlsx": workbook([("data", "visible", sheet_xml(grid(_records(70)))),
-                                        ("routes", "hidden", sheet_xml(grid(_records(75))))]),
+        "hidden-routes.xlsx": workbook(
+            [("data", "visible", sheet_xml(grid(_records(70)))), ("routes", "hidden", sheet_xml(grid(_records(75))))]
+        ),
         "long-cell.xlsx": routes(grid([row(carriers="KQ" * 100_000, cases_estimated=80), *_records(81)])),
         # personal data, disguised: odd header spellings, full-width or zero-width characters, a title row,
         # another sheet, no header, contact details in a notes column
         "email-header.csv": csv_bytes([[*HEADER, "E-mail"], *[[*r, EMAIL] for r in grid(_records(90))[1:]]]),
         "mobile.csv": csv_bytes([[*HEADER, "Mobile number"], *[[*r, PHONE] for r in grid(_records(95))[1:]]]),
         "fullwidth.csv": csv_bytes([[*HEADER, "ＰＨＯＮＥ"], *[[*r, "x"] for r in grid(_records(100))[1:]]]),
-        "zero-width.csv": csv_bytes([[*HEADER, "Jina la\u200b mwathiriwa"], *[[*r, "x"] for r in grid(_records(105))[1:]]]),
-        "title-row.csv": csv_bytes([["Routes report"], [*HEADER, "Phone No."],
-                                    *[[*r, PHONE] for r in grid(_records(110))[1:]]]),
+        "zero-width.csv": csv_bytes(
+            [[*HEADER, "Jina la\u200b mwathiriwa"], *[[*r, "x"] for r in grid(_records(105))[1:]]]
+        ),
+        "title-row.csv": csv_bytes(
+            [["Routes report"], [*HEADER, "Phone No."], *[[*r, PHONE] for r in grid(_records(110))[1:]]]
+        ),
         "victims-sheet.xlsx": xlsx_bytes({"routes": grid(_records(115)), "victims": [["Names"], ["Amani X"]]}),
         "headerless.csv": csv_bytes([[PHONE, EMAIL, "2020-Q1"], ["a", "b", "c"]]),
         "notes-phone.csv": csv_bytes([[*HEADER, "notes"], *[[*r, f"call {PHONE}"] for r in grid(_records(120))[1:]]]),
@@ -94,8 +97,16 @@ def test_every_hostile_file_together(server_home: Path, tmp_path: Path) -> None:
     assert outcomes["stale.xlsx"].rows_loaded == 6
     assert outcomes["bomb.xlsx"].reason == "workbook_too_large"
     assert outcomes["hidden-routes.xlsx"].reason == "hidden_routes_sheet"
-    for name in ("email-header.csv", "mobile.csv", "fullwidth.csv", "zero-width.csv", "title-row.csv",
-                 "victims-sheet.xlsx", "headerless.csv", "notes-phone.csv"):
+    for name in (
+        "email-header.csv",
+        "mobile.csv",
+        "fullwidth.csv",
+        "zero-width.csv",
+        "title-row.csv",
+        "victims-sheet.xlsx",
+        "headerless.csv",
+        "notes-phone.csv",
+    ):
         o = outcomes[name]
         assert (o.status, o.reason) == ("rejected", "pii_columns"), (name, o.reason, o.detail)
         assert o.sha256 not in archive_entries(settings)

@@ -75,6 +75,7 @@ def _nothing_left(s: Settings) -> None:
 
 # --- control characters ----------------------------------------------------------------------------
 
+
 def test_nul_in_a_coded_cell_and_a_count_is_a_row_problem(hostile: Settings) -> None:
     records = rows(6)
     records[1]["origin_county"] = "Nai\x00robi"
@@ -88,8 +89,11 @@ def test_nul_in_a_coded_cell_and_a_count_is_a_row_problem(hostile: Settings) -> 
     assert o.status == "accepted_with_errors"
     assert (o.rows_read, o.rows_loaded, o.rows_quarantined) == (6, 3, 3)
     flagged = {(p.row, p.column, p.value) for p in o.problems if p.code == "control_character"}
-    assert flagged == {(3, "origin_county", "Nai\\x00robi"), (5, "cases_estimated", "4\\x00"),
-                       (6, "carriers", "KQ\\x1b")}
+    assert flagged == {
+        (3, "origin_county", "Nai\\x00robi"),
+        (5, "cases_estimated", "4\\x00"),
+        (6, "carriers", "KQ\\x1b"),
+    }
     check_outcome(hostile, o)
     stored = [v for (v,) in query(hostile, "select value from ops.quarantine")]
     assert "Nai\\x00robi" in stored and not [v for v in stored if v and "\x00" in v]
@@ -115,8 +119,11 @@ def test_nul_in_a_header_rejects_the_file_and_the_run_goes_on(hostile: Settings)
 
 def test_a_pii_header_hidden_by_a_nul_is_still_personal_data(hostile: Settings) -> None:
     header = [*HEADER, "pho\x00ne"]
-    write_file(_inbox(hostile), "ALPHA/hidden-phone.csv",
-               csv_bytes(grid([{**r, "pho\x00ne": "0712 345 678"} for r in rows(2)], header=header)))
+    write_file(
+        _inbox(hostile),
+        "ALPHA/hidden-phone.csv",
+        csv_bytes(grid([{**r, "pho\x00ne": "0712 345 678"} for r in rows(2)], header=header)),
+    )
     (o,) = pipeline.ingest(hostile)
     assert (o.status, o.reason) == ("rejected", "pii_columns")
     check_outcome(hostile, o)  # and nothing archived
@@ -133,6 +140,7 @@ def test_utf16_without_bom_never_crashes(hostile: Settings) -> None:
 
 
 # --- a failure while processing one file -----------------------------------------------------------
+
 
 def test_a_bug_on_one_file_is_its_outcome_internal_error(hostile: Settings, monkeypatch, caplog) -> None:
     real = analysis.validate
@@ -157,8 +165,9 @@ def test_a_bug_on_one_file_is_its_outcome_internal_error(hostile: Settings, monk
     assert (ledger["status"], ledger["reason"], ledger["rows_read"]) == ("rejected", "internal_error", 0)
     # Its analysis did not finish, so whether it holds personal data is unknown: its bytes are not kept.
     assert ledger["archive_path"] is None and o.sha256 not in archive_entries(hostile)
-    assert scalar(hostile, "select detail from ops.submissions where submission_id = %s",
-                  (o.submission_id,)) == o.detail
+    assert (
+        scalar(hostile, "select detail from ops.submissions where submission_id = %s", (o.submission_id,)) == o.detail
+    )
     logged = caplog.text
     assert error_id in logged and "Traceback" in logged and "KeyError" in logged
     assert "0712 345 678" not in logged  # contacts masked in the log too
@@ -191,12 +200,14 @@ def test_a_database_error_about_a_files_data_is_its_outcome(hostile: Settings, m
     _nothing_left(hostile)
 
 
-def test_a_database_that_is_down_fails_the_run_and_records_nothing(hostile: Settings, server_home: Path,
-                                                                   tmp_path: Path) -> None:
+def test_a_database_that_is_down_fails_the_run_and_records_nothing(
+    hostile: Settings, server_home: Path, tmp_path: Path
+) -> None:
     _good(hostile, "ALPHA")
     orgs = read_registry(hostile.organisations_path)
-    down = hostile.model_copy(update={"warehouse_url": type(hostile.warehouse_url)(
-        "postgresql://njia@127.0.0.1:9/njia")})  # nothing listens on the discard port
+    down = hostile.model_copy(
+        update={"warehouse_url": type(hostile.warehouse_url)("postgresql://njia@127.0.0.1:9/njia")}
+    )  # nothing listens on the discard port
     with pytest.raises(warehouse.WarehouseError, match="cannot connect"):
         pipeline.process(down, str(_inbox(hostile) / "ALPHA" / "good.csv"), orgs=orgs)
     assert scalar(hostile, "select count(*) from ops.submissions") == 0
@@ -222,6 +233,7 @@ def test_a_warehouse_refusing_every_file_is_not_blamed_on_the_file(hostile: Sett
 
 # --- names and folders -----------------------------------------------------------------------------
 
+
 def test_a_file_named_feedback_in_the_folder(hostile: Settings) -> None:
     write_file(_inbox(hostile), "ALPHA/feedback", b"notes the data officer keeps\n", mtime=1_700_000_000)
     _good(hostile, "ALPHA")
@@ -229,8 +241,11 @@ def test_a_file_named_feedback_in_the_folder(hostile: Settings) -> None:
     outcomes = pipeline.ingest(hostile)
 
     got = {(o.organisation, o.file_name): (o.status, o.reason) for o in outcomes}
-    assert got == {("ALPHA", "feedback"): ("rejected", "unsupported_file_type"),
-                   ("ALPHA", "good.csv"): ("accepted", None), ("BETA", "good.csv"): ("accepted", None)}
+    assert got == {
+        ("ALPHA", "feedback"): ("rejected", "unsupported_file_type"),
+        ("ALPHA", "good.csv"): ("accepted", None),
+        ("BETA", "good.csv"): ("accepted", None),
+    }
     fallback = _inbox(hostile) / "ALPHA" / FALLBACK_FOLDER
     for o in outcomes:
         folder = fallback if o.organisation == "ALPHA" else _inbox(hostile) / "BETA" / "feedback"
@@ -272,24 +287,41 @@ def test_a_file_name_that_is_not_utf8(hostile: Settings) -> None:
 REGISTRY_HEADER = "organisation_code,organisation_name,organisation_type,county_code,active\n"
 
 
-@pytest.mark.parametrize(("body", "line", "says"), [
-    pytest.param('ALPHA,Alpha,ngo,047,true\n"BE\nTA",Beta,ngo,047,true\n', "lines 3-4", "letters, digits",
-                 id="newline-in-code"),
-    pytest.param("ALPHA,Alpha,ngo,047,true\nBETA,Beta,ngo,047,true\nalpha,Again,ngo,047,true\n", "line 4",
-                 "already on line 2", id="duplicate-code"),
-    pytest.param("ALPHA,Alpha,ngo,047,true\nBE TA,Beta,ngo,047,true\n", "line 3", "letters, digits",
-                 id="space-in-code"),
-    pytest.param("ALPHA,Alpha,ngo,047,true\n../etc,Beta,ngo,047,true\n", "line 3", "letters, digits",
-                 id="path-in-code"),
-    pytest.param("A" * 65 + ",Long,ngo,047,true\n", "line 2", "1-64", id="code-too-long"),
-    pytest.param("ALPHA,Alpha,ngo,047,maybe\n", "line 2", "write true or false", id="bad-active"),
-    pytest.param("ALPHA,Alpha, Kenya,ngo,047,true\n", "line 2", "must be quoted", id="unquoted-comma"),
-    pytest.param("ALPHA,,ngo,047,true\n", "line 2", "no organisation_name", id="no-name"),
-    pytest.param('ALPHA,"Alpha\nTrust",ngo,047,true\n', "lines 2-3", "line break", id="newline-in-name"),
-    pytest.param(",Nameless,ngo,047,true\n", "line 2", "letters, digits", id="empty-code"),
-    pytest.param('ALPHA,Alpha,ngo,047,true\nBETA,"Beta" Trust,ngo,047,true\n', "line 3", "not readable as CSV",
-                 id="stray-quote"),
-])
+@pytest.mark.parametrize(
+    ("body", "line", "says"),
+    [
+        pytest.param(
+            'ALPHA,Alpha,ngo,047,true\n"BE\nTA",Beta,ngo,047,true\n',
+            "lines 3-4",
+            "letters, digits",
+            id="newline-in-code",
+        ),
+        pytest.param(
+            "ALPHA,Alpha,ngo,047,true\nBETA,Beta,ngo,047,true\nalpha,Again,ngo,047,true\n",
+            "line 4",
+            "already on line 2",
+            id="duplicate-code",
+        ),
+        pytest.param(
+            "ALPHA,Alpha,ngo,047,true\nBE TA,Beta,ngo,047,true\n", "line 3", "letters, digits", id="space-in-code"
+        ),
+        pytest.param(
+            "ALPHA,Alpha,ngo,047,true\n../etc,Beta,ngo,047,true\n", "line 3", "letters, digits", id="path-in-code"
+        ),
+        pytest.param("A" * 65 + ",Long,ngo,047,true\n", "line 2", "1-64", id="code-too-long"),
+        pytest.param("ALPHA,Alpha,ngo,047,maybe\n", "line 2", "write true or false", id="bad-active"),
+        pytest.param("ALPHA,Alpha, Kenya,ngo,047,true\n", "line 2", "must be quoted", id="unquoted-comma"),
+        pytest.param("ALPHA,,ngo,047,true\n", "line 2", "no organisation_name", id="no-name"),
+        pytest.param('ALPHA,"Alpha\nTrust",ngo,047,true\n', "lines 2-3", "line break", id="newline-in-name"),
+        pytest.param(",Nameless,ngo,047,true\n", "line 2", "letters, digits", id="empty-code"),
+        pytest.param(
+            'ALPHA,Alpha,ngo,047,true\nBETA,"Beta" Trust,ngo,047,true\n',
+            "line 3",
+            "not readable as CSV",
+            id="stray-quote",
+        ),
+    ],
+)
 def test_a_bad_registry_fails_the_run_naming_the_line(hostile: Settings, body: str, line: str, says: str) -> None:
     _good(hostile, "ALPHA")
     hostile.organisations_path.write_text(REGISTRY_HEADER + body, encoding="utf-8")
@@ -303,16 +335,19 @@ def test_a_bad_registry_fails_the_run_naming_the_line(hostile: Settings, body: s
 
 
 def test_a_registry_that_is_not_utf8(hostile: Settings) -> None:
-    hostile.organisations_path.write_bytes(REGISTRY_HEADER.encode() + "ALPHA,Shirika la Ñ,ngo,1,true\n"
-                                           .encode("latin-1"))
+    hostile.organisations_path.write_bytes(
+        REGISTRY_HEADER.encode() + "ALPHA,Shirika la Ñ,ngo,1,true\n".encode("latin-1")
+    )
     with pytest.raises(RegistryError, match="not UTF-8"):
         read_registry(hostile.organisations_path)
 
 
 def test_registry_accepts_what_deployments_write(hostile: Settings) -> None:
     hostile.organisations_path.write_text(
-        "\ufeffOrganisation_Code,organisation_name,active,\nKE-ngo_01,\"Trust, Mombasa\",yes\n\nB2,Beta,\n"
-        "C3,Gamma,FALSE,,\n", encoding="utf-8")  # Excel's trailing empty cells too
+        '\ufeffOrganisation_Code,organisation_name,active,\nKE-ngo_01,"Trust, Mombasa",yes\n\nB2,Beta,\n'
+        "C3,Gamma,FALSE,,\n",
+        encoding="utf-8",
+    )  # Excel's trailing empty cells too
     orgs = read_registry(hostile.organisations_path)
     assert {c: o.active for c, o in orgs.items()} == {"KE-ngo_01": True, "B2": True, "C3": False}
     assert orgs["KE-ngo_01"].name == "Trust, Mombasa"
@@ -320,7 +355,8 @@ def test_registry_accepts_what_deployments_write(hostile: Settings) -> None:
 
 def test_an_inactive_organisations_file_is_rejected(hostile: Settings) -> None:
     hostile.organisations_path.write_text(
-        REGISTRY_HEADER + "ALPHA,Alpha,ngo,047,false\nBETA,Beta,ngo,047,true\n", encoding="utf-8")
+        REGISTRY_HEADER + "ALPHA,Alpha,ngo,047,false\nBETA,Beta,ngo,047,true\n", encoding="utf-8"
+    )
     write_file(_inbox(hostile), "ALPHA/routes.csv", csv_bytes(grid(rows(3, start=300))))
     _good(hostile)
     outcomes = _by_name(pipeline.ingest(hostile))
@@ -336,15 +372,24 @@ def test_an_inactive_organisations_file_is_rejected(hostile: Settings) -> None:
 
 # --- formula injection -----------------------------------------------------------------------------
 
+
 def _could_start_a_formula(cell: str) -> list[str]:
     """Pieces of a cell, split as a spreadsheet in any list-separator locale would, that start a formula."""
     return [piece for piece in re.split(r"[;,|\t\r\n]", cell) if piece.lstrip().startswith(FORMULA)]
 
 
-@pytest.mark.parametrize("value", [
-    "KQ;=cmd|' /C calc'!A0", "KQ,@SUM(1+1)*cmd|' /C calc'!A0", "NBO|+1+1", "QR; =1+2", "ok\t-2+3",
-    "=HYPERLINK(\"http://evil.example\")", "DOH;\u00a0=1",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "KQ;=cmd|' /C calc'!A0",
+        "KQ,@SUM(1+1)*cmd|' /C calc'!A0",
+        "NBO|+1+1",
+        "QR; =1+2",
+        "ok\t-2+3",
+        '=HYPERLINK("http://evil.example")',
+        "DOH;\u00a0=1",
+    ],
+)
 def test_neutralise_covers_every_separator(value: str) -> None:
     safe = neutralise(value)
     assert safe.startswith("'")
@@ -359,9 +404,13 @@ def test_neutralise_leaves_plain_values_alone(value: str) -> None:
 
 def test_feedback_csv_never_starts_a_formula(hostile: Settings) -> None:
     evil = ["KQ;=cmd|' /C calc'!A0", "NBO|@SUM(1+1)", "QR,+1", "DOH;\t-1"]
-    records = [row(carriers=evil[0], cases_estimated=1), row(transit_points=evil[1], cases_estimated=2),
-               row(carriers=evil[2], cases_estimated=3), row(transit_points=evil[3], cases_estimated=4),
-               *rows(6, start=10)]
+    records = [
+        row(carriers=evil[0], cases_estimated=1),
+        row(transit_points=evil[1], cases_estimated=2),
+        row(carriers=evil[2], cases_estimated=3),
+        row(transit_points=evil[3], cases_estimated=4),
+        *rows(6, start=10),
+    ]
     write_file(_inbox(hostile), "ALPHA/formulas.csv", csv_bytes(grid(records)))
     _good(hostile)
     outcomes = _by_name(pipeline.ingest(hostile))
@@ -376,6 +425,7 @@ def test_feedback_csv_never_starts_a_formula(hostile: Settings) -> None:
 
 
 # --- everything at once, in parallel ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["sequential", "parallel"])
 def test_a_run_over_poison_files_reports_every_file(hostile: Settings, workers: int) -> None:

@@ -33,7 +33,9 @@ def _valid(start: int) -> list[list[str]]:
 
 CASES = {
     "email-header.csv": csv_bytes([[*HEADER, "E-mail"], *[[*r, EMAIL] for r in _valid(10)[1:]]]),
-    "title-row.csv": csv_bytes([["Routes report 2020"], [*HEADER, "Phone No."], *[[*r, PHONE] for r in _valid(20)[1:]]]),
+    "title-row.csv": csv_bytes(
+        [["Routes report 2020"], [*HEADER, "Phone No."], *[[*r, PHONE] for r in _valid(20)[1:]]]
+    ),
     "victims-sheet.xlsx": xlsx_bytes({"routes": _valid(30), "victims": [["Names", "Simu"], ["Wanjiru", PHONE]]}),
     "headerless.csv": csv_bytes([[PHONE, EMAIL, "2020-Q1"], ["x", "y", "z"]]),
 }

@@ -73,60 +73,91 @@ def cell_xml(ref: str, value: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
-def sheet_xml(table: Sequence[Sequence[object]], *, dimension: str | None = None, merges: Sequence[str] = (),
-              hidden_rows: Sequence[int] = (), hidden_columns: Sequence[int] = (), first_row: int = 1) -> str:
+def sheet_xml(
+    table: Sequence[Sequence[object]],
+    *,
+    dimension: str | None = None,
+    merges: Sequence[str] = (),
+    hidden_rows: Sequence[int] = (),
+    hidden_columns: Sequence[int] = (),
+    first_row: int = 1,
+) -> str:
     parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet {_NS} {_R_NS}>']
     if dimension:
         parts.append(f'<dimension ref="{dimension}"/>')
     if hidden_columns:
-        parts.append("<cols>" + "".join(f'<col min="{c}" max="{c}" width="9" hidden="1"/>' for c in hidden_columns)
-                     + "</cols>")
+        parts.append(
+            "<cols>" + "".join(f'<col min="{c}" max="{c}" width="9" hidden="1"/>' for c in hidden_columns) + "</cols>"
+        )
     parts.append("<sheetData>")
     for r, cells in enumerate(table, start=first_row):
         hidden = ' hidden="1"' if r in hidden_rows else ""
-        body = "".join(cell_xml(f"{column_letter(c)}{r}", v) for c, v in enumerate(cells, start=1) if v not in (None, ""))
+        body = "".join(
+            cell_xml(f"{column_letter(c)}{r}", v) for c, v in enumerate(cells, start=1) if v not in (None, "")
+        )
         parts.append(f'<row r="{r}"{hidden}>{body}</row>')
     parts.append("</sheetData>")
     if merges:
-        parts.append(f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
-                     + "</mergeCells>")
+        parts.append(
+            f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges) + "</mergeCells>"
+        )
     parts.append("</worksheet>")
     return "".join(parts)
 
 
-def workbook(sheets: Sequence[tuple[str, str, str]], *, macro: bool = False,
-             extra: dict[str, bytes] | None = None, compression: int = zipfile.ZIP_DEFLATED,
-             shared_strings: bytes | None = None) -> bytes:
+def workbook(
+    sheets: Sequence[tuple[str, str, str]],
+    *,
+    macro: bool = False,
+    extra: dict[str, bytes] | None = None,
+    compression: int = zipfile.ZIP_DEFLATED,
+    shared_strings: bytes | None = None,
+) -> bytes:
     """A workbook from (name, state, sheet XML) triples, in order (and a shared strings part if given)."""
-    main = ("application/vnd.ms-excel.sheet.macroEnabled.main+xml" if macro
-            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")
+    main = (
+        "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+        if macro
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    )
     overrides = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
         f'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, len(sheets) + 1))
+        for i in range(1, len(sheets) + 1)
+    )
     parts = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
             'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{main}"/>{overrides}</Types>'),
+            f'<Override PartName="/xl/workbook.xml" ContentType="{main}"/>{overrides}</Types>'
+        ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
             f'package/2006/relationships"><Relationship Id="rId1" Type="{_REL}/officeDocument" '
-            'Target="xl/workbook.xml"/></Relationships>'),
+            'Target="xl/workbook.xml"/></Relationships>'
+        ),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><workbook {_NS} {_R_NS}><sheets>'
-            + "".join(f'<sheet name="{escape(name)}" sheetId="{i}" state="{state}" r:id="rId{i}"/>'
-                      for i, (name, state, _) in enumerate(sheets, start=1))
-            + "</sheets></workbook>"),
+            + "".join(
+                f'<sheet name="{escape(name)}" sheetId="{i}" state="{state}" r:id="rId{i}"/>'
+                for i, (name, state, _) in enumerate(sheets, start=1)
+            )
+            + "</sheets></workbook>"
+        ),
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
             'package/2006/relationships">'
-            + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                      for i in range(1, len(sheets) + 1))
-            + (f'<Relationship Id="rIdS" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
-               if shared_strings is not None else "")
-            + "</Relationships>"),
+            + "".join(
+                f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, len(sheets) + 1)
+            )
+            + (
+                f'<Relationship Id="rIdS" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+                if shared_strings is not None
+                else ""
+            )
+            + "</Relationships>"
+        ),
     }
     for i, (_, _, xml) in enumerate(sheets, start=1):
         parts[f"xl/worksheets/sheet{i}.xml"] = xml
@@ -146,6 +177,7 @@ def routes(table: Sequence[Sequence[object]], **kw: object) -> bytes:
 
 
 # --- the runner ----------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def base(server_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
@@ -175,6 +207,7 @@ def distinct(n: int, start: int) -> list[dict[str, str]]:
 
 # --- read as the person sees it ------------------------------------------------------------------------
 
+
 def test_stale_dimension_drops_no_rows_or_columns(base: Settings, tmp_path: Path) -> None:
     # The sheet says A1:C3, but six data rows and all fifteen columns hold values.
     records = distinct(6, 101)
@@ -190,7 +223,8 @@ def whole_sheet_dimension(records: list[dict[str, str]]) -> bytes:
     """A workbook declaring A1:XFD1048576, its last cell formatted but empty (openpyxl's read-only mode then
     padded a million rows to 16,384 cells each)."""
     sheet = sheet_xml(grid(records), dimension="A1:XFD1048576").replace(
-        "</sheetData>", '<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>')
+        "</sheetData>", '<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'
+    )
     return workbook([("routes", "visible", sheet)])
 
 
@@ -205,8 +239,10 @@ def test_merged_ugandan_origin_over_three_rows(base: Settings, tmp_path: Path) -
     # Uganda typed once, merged over rows 2-4: Excel shows it in all three, so all three are from Uganda.
     origin = list(HEADER).index("origin_country") + 1
     records = [row(origin_country="UG", origin_county="", cases_estimated=121, female_cases="", male_cases="")]
-    records += [row(origin_country="", origin_county="", cases_estimated=122 + i, female_cases="", male_cases="")
-                for i in range(2)]
+    records += [
+        row(origin_country="", origin_county="", cases_estimated=122 + i, female_cases="", male_cases="")
+        for i in range(2)
+    ]
     records.append(row(cases_estimated=124, female_cases="", male_cases=""))  # a Kenyan row after the merge
     col = column_letter(origin)
     data = routes(grid(records), merges=[f"{col}2:{col}4"])
@@ -221,9 +257,11 @@ def test_merged_count_is_set_aside(base: Settings, tmp_path: Path) -> None:
     # 30 cases merged over rows 2-3: each row's 30, or 30 for both? Neither is guessed.
     header = list(HEADER)
     cases = column_letter(header.index("cases_estimated") + 1)
-    records = [row(cases_estimated=30, female_cases="", male_cases="", origin_county="Busia"),
-               row(cases_estimated="", female_cases="", male_cases="", origin_county="Kisumu"),
-               *distinct(3, 131)]
+    records = [
+        row(cases_estimated=30, female_cases="", male_cases="", origin_county="Busia"),
+        row(cases_estimated="", female_cases="", male_cases="", origin_county="Kisumu"),
+        *distinct(3, 131),
+    ]
     data = routes(grid(records), merges=[f"{cases}2:{cases}3"])
     o = run(base, tmp_path, "merged_count.xlsx", data)
     assert (o.status, o.rows_read, o.rows_loaded) == ("accepted_with_errors", 5, 3), o.as_json()
@@ -234,13 +272,15 @@ def test_formula_without_cached_value_is_a_row_problem(base: Settings, tmp_path:
     header = list(HEADER)
     records = grid(distinct(4, 141))
     cases, destination = header.index("cases_estimated"), header.index("destination_country")
-    records[1][cases] = ("=B2*2", None)          # never calculated: no value to read
+    records[1][cases] = ("=B2*2", None)  # never calculated: no value to read
     records[2][destination] = ('=IF(1,"QA","SA")', None)
-    records[3][cases] = ("=100+43", 143)          # calculated: its cached value is read
+    records[3][cases] = ("=100+43", 143)  # calculated: its cached value is read
     o = run(base, tmp_path, "formulas.xlsx", routes(records))
     assert (o.status, o.rows_read, o.rows_loaded) == ("accepted_with_errors", 4, 2), o.as_json()
-    assert problems(o) == [(2, "cases_estimated", "formula_without_value"),
-                           (3, "destination_country", "formula_without_value")]
+    assert problems(o) == [
+        (2, "cases_estimated", "formula_without_value"),
+        (3, "destination_country", "formula_without_value"),
+    ]
     assert {p.value for p in o.problems} == {"B2*2", 'IF(1,"QA","SA")'}
     feedback = read_feedback_csv(next(f for f in o.feedback_files if f.endswith(".csv")))
     assert any(r["code"] == "formula_without_value" and "Excel" in r["message_en"] for r in feedback)
@@ -253,13 +293,15 @@ def test_merged_formula_without_value(base: Settings, tmp_path: Path) -> None:
     header = list(HEADER)
     destination = header.index("destination_country")
     records = grid(distinct(4, 147))
-    records[1][destination] = ('=VLOOKUP(A2,codes,2)', None)
-    records[2][destination] = ('=OTHER()', None)
+    records[1][destination] = ("=VLOOKUP(A2,codes,2)", None)
+    records[2][destination] = ("=OTHER()", None)
     col = column_letter(destination + 1)
     o = run(base, tmp_path, "merged_formula.xlsx", routes(records, merges=[f"{col}2:{col}3"]))
     assert (o.status, o.rows_loaded) == ("accepted_with_errors", 2), o.as_json()
-    assert problems(o) == [(2, "destination_country", "formula_without_value"),
-                           (3, "destination_country", "formula_without_value")]
+    assert problems(o) == [
+        (2, "destination_country", "formula_without_value"),
+        (3, "destination_country", "formula_without_value"),
+    ]
     assert {p.value for p in o.problems} == {"VLOOKUP(A2,codes,2)"}
 
 
@@ -305,21 +347,34 @@ def test_every_sheets_header_is_exposed(tmp_path: Path) -> None:
     from ingest.readers import open_table
 
     path = tmp_path / "book.xlsx"
-    path.write_bytes(workbook([
-        ("routes", "visible", sheet_xml(grid(distinct(2, 195)))),
-        ("victims", "visible", sheet_xml([["Name of victim", "Phone No."], ["Fictional Person", "0700 000 000"]],
-                                         first_row=3)),
-        ("lists", "veryHidden", sheet_xml([[], ["jina", "simu"]])),
-    ]))
+    path.write_bytes(
+        workbook(
+            [
+                ("routes", "visible", sheet_xml(grid(distinct(2, 195)))),
+                (
+                    "victims",
+                    "visible",
+                    sheet_xml([["Name of victim", "Phone No."], ["Fictional Person", "0700 000 000"]], first_row=3),
+                ),
+                ("lists", "veryHidden", sheet_xml([[], ["jina", "simu"]])),
+            ]
+        )
+    )
     with open_table(path, ".xlsx") as table:
-        assert table.sheet_headers == {"routes": list(HEADER), "victims": ["Name of victim", "Phone No."],
-                                       "lists": ["jina", "simu"]}
+        assert table.sheet_headers == {
+            "routes": list(HEADER),
+            "victims": ["Name of victim", "Phone No."],
+            "lists": ["jina", "simu"],
+        }
         assert sum(1 for _ in table.rows) == 2
 
 
 def test_xlsm_is_unsupported(base: Settings, tmp_path: Path) -> None:
-    data = workbook([("routes", "visible", sheet_xml(grid(distinct(1, 191))))], macro=True,
-                    extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0fictional macro"})
+    data = workbook(
+        [("routes", "visible", sheet_xml(grid(distinct(1, 191))))],
+        macro=True,
+        extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0fictional macro"},
+    )
     o = run(base, tmp_path, "macros.xlsm", data)
     assert (o.status, o.reason) == ("rejected", "unsupported_file_type"), o.as_json()
     renamed = workbook([("routes", "visible", sheet_xml(grid(distinct(1, 192))))], macro=True)
@@ -329,30 +384,38 @@ def test_xlsm_is_unsupported(base: Settings, tmp_path: Path) -> None:
 
 def test_xml_entities_are_refused(base: Settings, tmp_path: Path) -> None:
     # A billion laughs in the shared strings: XML with a DTD is not a workbook Excel writes.
-    laughs = ('<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "lol">'
-              + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
-              + f']><sst {_NS}><si><t>&j;</t></si></sst>').encode()
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "lol">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+        + f"]><sst {_NS}><si><t>&j;</t></si></sst>"
+    ).encode()
     sheet = sheet_xml(grid(distinct(1, 281))).replace(
-        '<c r="A2" t="inlineStr"><is><t xml:space="preserve">2020-Q1</t></is></c>', '<c r="A2" t="s"><v>0</v></c>')
+        '<c r="A2" t="inlineStr"><is><t xml:space="preserve">2020-Q1</t></is></c>', '<c r="A2" t="s"><v>0</v></c>'
+    )
     o = run(base, tmp_path, "laughs.xlsx", workbook([("routes", "visible", sheet)], shared_strings=laughs))
     assert (o.status, o.reason) == ("rejected", "unreadable_file"), o.as_json()
     assert "DTD" in (o.detail or "")
 
 
 def test_shared_strings_are_read(base: Settings, tmp_path: Path) -> None:
-    strings = f'<sst {_NS}><si><t>2020-Q1</t></si><si><r><t>Q</t></r><r><t>A</t></r><rPh><t>ignored</t></rPh></si></sst>'
+    strings = (
+        f"<sst {_NS}><si><t>2020-Q1</t></si><si><r><t>Q</t></r><r><t>A</t></r><rPh><t>ignored</t></rPh></si></sst>"
+    )
     sheet = sheet_xml(grid(distinct(2, 285)))
-    sheet = sheet.replace('<c r="A2" t="inlineStr"><is><t xml:space="preserve">2020-Q1</t></is></c>',
-                          '<c r="A2" t="s"><v>0</v></c>')
-    sheet = sheet.replace('<c r="E3" t="inlineStr"><is><t xml:space="preserve">QA</t></is></c>',
-                          '<c r="E3" t="s"><v>1</v></c>')
-    assert '<v>1</v>' in sheet
+    sheet = sheet.replace(
+        '<c r="A2" t="inlineStr"><is><t xml:space="preserve">2020-Q1</t></is></c>', '<c r="A2" t="s"><v>0</v></c>'
+    )
+    sheet = sheet.replace(
+        '<c r="E3" t="inlineStr"><is><t xml:space="preserve">QA</t></is></c>', '<c r="E3" t="s"><v>1</v></c>'
+    )
+    assert "<v>1</v>" in sheet
     o = run(base, tmp_path, "shared.xlsx", workbook([("routes", "visible", sheet)], shared_strings=strings.encode()))
     assert (o.status, o.rows_loaded) == ("accepted", 2), o.as_json()
     assert [r["destination_country"] for r in raw_rows(base, o.submission_id)] == ["QA", "QA"]
 
 
 # --- bounds -------------------------------------------------------------------------------------------
+
 
 @functools.cache
 def zip_bomb() -> bytes:
@@ -394,13 +457,34 @@ def lying_bomb(unpacked: int = 400 * 1024 * 1024) -> bytes:
                 zf.writestr(info.filename, src.read(info))
     archive = out.getvalue()
     eocd = archive.rindex(b"PK\x05\x06")
-    entries, cd_size, cd_offset = struct.unpack("<HII", archive[eocd + 10:eocd + 20])
+    entries, cd_size, cd_offset = struct.unpack("<HII", archive[eocd + 10 : eocd + 20])
     name, declared = b"xl/worksheets/sheet1.xml", 1024
     local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, 0, len(sheet), declared, len(name), 0) + name
-    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, 0, len(sheet), declared,
-                          len(name), 0, 0, 0, 0, 0, cd_offset) + name
+    central = (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            20,
+            20,
+            0,
+            8,
+            0,
+            0,
+            0,
+            len(sheet),
+            declared,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            cd_offset,
+        )
+        + name
+    )
     body = archive[:cd_offset] + local + sheet
-    directory = archive[cd_offset:cd_offset + cd_size] + central
+    directory = archive[cd_offset : cd_offset + cd_size] + central
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries + 1, entries + 1, len(directory), len(body), 0)
     return body + directory + end
 
@@ -455,7 +539,8 @@ def test_too_many_rows(base: Settings, tmp_path: Path) -> None:
 def test_too_many_columns(base: Settings, tmp_path: Path) -> None:
     # One value far to the right (column XFD) of an otherwise normal sheet.
     sheet = sheet_xml(grid(distinct(2, 241))).replace(
-        "</row></sheetData>", '<c r="XFD3" t="inlineStr"><is><t>far</t></is></c></row></sheetData>')
+        "</row></sheetData>", '<c r="XFD3" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
+    )
     o = run(base, tmp_path, "columns.xlsx", workbook([("routes", "visible", sheet)]))
     assert (o.status, o.reason) == ("rejected", "too_many_columns"), o.as_json()
     # Formatted but empty cells out there are not values: nothing to reject.
@@ -466,8 +551,7 @@ def test_too_many_columns(base: Settings, tmp_path: Path) -> None:
 
 def test_too_many_merged_cells(base: Settings, tmp_path: Path) -> None:
     merges = [f"Q{r}:R{r}" for r in range(2, 40)]
-    o = run(base, tmp_path, "merges.xlsx", routes(grid(distinct(3, 251)), merges=merges),
-            xlsx_max_merged_ranges=10)
+    o = run(base, tmp_path, "merges.xlsx", routes(grid(distinct(3, 251)), merges=merges), xlsx_max_merged_ranges=10)
     assert (o.status, o.reason) == ("rejected", "too_many_merged_cells"), o.as_json()
 
 
@@ -526,8 +610,9 @@ print(json.dumps({"outcome": outcome, "rows": rows, "peak_kb": peak_kb(), "befor
 
 
 def read_in_child(path: Path) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True, timeout=600
+    )
     return json.loads(done.stdout)
 
 
@@ -536,12 +621,25 @@ _HOSTILE = {
     "zip_bomb": zip_bomb,
     "lying_bomb": lying_bomb,
     "long_cell": lambda: routes(grid([row(carriers="KQ" * 100_000)])),
-    "far_column": lambda: workbook([("routes", "visible", sheet_xml(grid(distinct(2, 241))).replace(
-        "</row></sheetData>", '<c r="XFD3" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'))]),
+    "far_column": lambda: workbook(
+        [
+            (
+                "routes",
+                "visible",
+                sheet_xml(grid(distinct(2, 241))).replace(
+                    "</row></sheetData>", '<c r="XFD3" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
+                ),
+            )
+        ]
+    ),
     "merged_sheet": lambda: routes(grid(distinct(3, 1)), merges=["A2:P1048576"]),
     # Two million different shared strings (packed, not a Python object each).
-    "shared_strings": lambda: workbook([("routes", "visible", sheet_xml(grid(distinct(2, 1))))], shared_strings=(
-        f'<sst {_NS}>' + "".join(f"<si><t>s{i:x}</t></si>" for i in range(2_000_000)) + "</sst>").encode()),
+    "shared_strings": lambda: workbook(
+        [("routes", "visible", sheet_xml(grid(distinct(2, 1))))],
+        shared_strings=(
+            f"<sst {_NS}>" + "".join(f"<si><t>s{i:x}</t></si>" for i in range(2_000_000)) + "</sst>"
+        ).encode(),
+    ),
 }
 
 
@@ -558,5 +656,7 @@ def test_hostile_workbooks_read_in_flat_memory(name: str, tmp_path: Path) -> Non
     # Reading a three-row workbook takes some tens of MB (Python and the imports); the bombs unpack to
     # gigabytes, and openpyxl took 2.8 GB for one of them.
     assert grown_mb < 100, (name, normal, hostile)
-    print(f"\n{name}: {hostile['outcome']}, {hostile['rows']} rows, peak {int(hostile['peak_kb']) / 1024:.0f} MB"
-          f" (a three-row workbook: {int(normal['peak_kb']) / 1024:.0f} MB)")
+    print(
+        f"\n{name}: {hostile['outcome']}, {hostile['rows']} rows, peak {int(hostile['peak_kb']) / 1024:.0f} MB"
+        f" (a three-row workbook: {int(normal['peak_kb']) / 1024:.0f} MB)"
+    )

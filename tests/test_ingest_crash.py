@@ -85,8 +85,13 @@ class Driver:
         env["GX_ANALYTICS_ENABLED"] = "false"
         self.log = log
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER], cwd=ROOT, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("w"),
+            [sys.executable, "-c", DRIVER],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log.open("w"),
         )
         ready = self.proc.stdout.readline()
         assert ready.startswith("ready"), f"driver did not start: {ready!r}\n{log.read_text()}"
@@ -117,10 +122,22 @@ def driver(tmp_path_factory: pytest.TempPathFactory):
 
 def big_file(year: int, n: int) -> bytes:
     """n distinct valid rows over the 12 months of one year (a CSO's national file)."""
-    return csv_bytes(grid([
-        row(reporting_period=f"{year}-{1 + i % 12:02d}", origin_county=f"{1 + i % 47:03d}", cases_estimated=1 + i,
-            female_cases="", male_cases="", carriers="KQ" if i % 2 else "", transit_points="NBO" if i % 3 else "")
-        for i in range(n)]))
+    return csv_bytes(
+        grid(
+            [
+                row(
+                    reporting_period=f"{year}-{1 + i % 12:02d}",
+                    origin_county=f"{1 + i % 47:03d}",
+                    cases_estimated=1 + i,
+                    female_cases="",
+                    male_cases="",
+                    carriers="KQ" if i % 2 else "",
+                    transit_points="NBO" if i % 3 else "",
+                )
+                for i in range(n)
+            ]
+        )
+    )
 
 
 def small_file(year: int, quarter: int, start: int) -> bytes:
@@ -159,13 +176,17 @@ def check_consistent(inbox: Inbox, *, complete: bool) -> None:
     with warehouse.connect(settings) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with conn.transaction():
-            ledger = conn.execute("select submission_id, file_path, sha256, status, reason, rows_read, rows_loaded,"
-                                  " rows_quarantined, archive_path from ops.submissions order by submission_id"
-                                  ).fetchall()
-            raw = dict(conn.execute("select submission_id, count(*) from raw.route_reports group by submission_id"
-                                    ).fetchall())
-            periods = conn.execute("select s.sha256, count(*) from ops.submission_periods p"
-                                   " join ops.submissions s using (submission_id) group by 1").fetchall()
+            ledger = conn.execute(
+                "select submission_id, file_path, sha256, status, reason, rows_read, rows_loaded,"
+                " rows_quarantined, archive_path from ops.submissions order by submission_id"
+            ).fetchall()
+            raw = dict(
+                conn.execute("select submission_id, count(*) from raw.route_reports group by submission_id").fetchall()
+            )
+            periods = conn.execute(
+                "select s.sha256, count(*) from ops.submission_periods p"
+                " join ops.submissions s using (submission_id) group by 1"
+            ).fetchall()
     entries = archive_entries(settings)
     by_path = Counter((path, sha) for _, path, sha, *_ in ledger)
     assert all(n == 1 for n in by_path.values()), "a file was recorded twice"
@@ -183,8 +204,11 @@ def check_consistent(inbox: Inbox, *, complete: bool) -> None:
         if status != "duplicate" and kind == "overlap":
             assert (status, reason) in (("accepted", None), ("rejected", "period_overlap")), path
         elif status != "duplicate":
-            expected = {"valid": ("accepted", None), "pii": ("rejected", "pii_columns"),
-                        "bad_header": ("rejected", "missing_columns")}[kind]
+            expected = {
+                "valid": ("accepted", None),
+                "pii": ("rejected", "pii_columns"),
+                "bad_header": ("rejected", "missing_columns"),
+            }[kind]
             assert (status, reason) == expected, path
             if status == "accepted":
                 assert loaded == _expected_rows(inbox.files[path])
@@ -201,7 +225,8 @@ def check_consistent(inbox: Inbox, *, complete: bool) -> None:
     loadable = {sha256(d): _expected_rows(d) for p, d in inbox.files.items() if inbox.kind[p] in ("valid", "overlap")}
     assert {sha256(d) for p, d in inbox.files.items() if inbox.kind[p] == "valid"} <= accepted
     assert sum(raw.values()) == sum(n for sha, n in loadable.items() if sha in accepted), (
-        "raw does not hold each delivered row exactly once")
+        "raw does not hold each delivered row exactly once"
+    )
     # Every processed file got its feedback (docs/contract.md §7), crash or not.
     for _, path, sha, *_ in ledger:
         folder = Path(path).parent / "feedback"
@@ -249,14 +274,17 @@ def test_killed_ingest_leaves_all_or_nothing(driver: Driver, server_home: Path, 
         inbox.add(f"ALPHA/national_{2011 + i}.csv", big_file(2011 + i, 3_000 + 200 * i), "valid")
         inbox.add(f"BETA/q_{i}.csv", small_file(2011 + i // 4, 1 + i % 4, 100 * i + 1), "valid")
         if i:
-            inbox.add(f"GAMMA/copy of q_{i - 1}.csv", small_file(2011 + (i - 1) // 4, 1 + (i - 1) % 4, 100 * i - 99),
-                      "valid")
+            inbox.add(
+                f"GAMMA/copy of q_{i - 1}.csv", small_file(2011 + (i - 1) // 4, 1 + (i - 1) % 4, 100 * i - 99), "valid"
+            )
         if i % 4 == 1:
             inbox.add(f"GAMMA/names_{i}.csv", PII, "pii")
         if i % 5 == 2:
-            inbox.add(f"BETA/no_type_{i}.csv", csv_bytes(grid(rows(2, start=9000 + i),
-                                                             header=[h for h in HEADER if h != "exploitation_type"])),
-                      "bad_header")
+            inbox.add(
+                f"BETA/no_type_{i}.csv",
+                csv_bytes(grid(rows(2, start=9000 + i), header=[h for h in HEADER if h != "exploitation_type"])),
+                "bad_header",
+            )
         (pid,) = driver.start(settings)
         started = time.monotonic()
         strategy = ("random", "copy", "commit")[i % 3]
@@ -264,9 +292,13 @@ def test_killed_ingest_leaves_all_or_nothing(driver: Driver, server_home: Path, 
             time.sleep(rng.uniform(0.05, 2.0))
             hit = True
         elif strategy == "copy":
-            hit = _wait_for(settings, "select count(*) > 0 from pg_stat_activity where datname = current_database()"
-                                      " and query ilike 'copy raw.route_reports%' and state = 'active'",
-                            pid, started + 60)
+            hit = _wait_for(
+                settings,
+                "select count(*) > 0 from pg_stat_activity where datname = current_database()"
+                " and query ilike 'copy raw.route_reports%' and state = 'active'",
+                pid,
+                started + 60,
+            )
             time.sleep(rng.uniform(0, 0.05))
         else:
             before = scalar(settings, "select count(*) from ops.submissions")
@@ -307,15 +339,23 @@ def test_two_ingests_at_once_never_load_a_file_twice(driver: Driver, server_home
         inbox.add(f"GAMMA/names_{r}.csv", PII, "pii")
         inbox.add(f"GAMMA/names_{r} again.csv", PII, "pii")
         # Overlapping periods of one organisation: whichever comes first is accepted, never both.
-        inbox.add(f"BETA/year_{r}.csv", csv_bytes(grid(rows(2, start=50 * r + 1, reporting_period=2020 + r))), "overlap")
-        inbox.add(f"BETA/quarter_{r}.csv", csv_bytes(grid(rows(2, start=50 * r + 1, reporting_period=f"{2020 + r}-Q2"))),
-                  "overlap")
+        inbox.add(
+            f"BETA/year_{r}.csv", csv_bytes(grid(rows(2, start=50 * r + 1, reporting_period=2020 + r))), "overlap"
+        )
+        inbox.add(
+            f"BETA/quarter_{r}.csv",
+            csv_bytes(grid(rows(2, start=50 * r + 1, reporting_period=f"{2020 + r}-Q2"))),
+            "overlap",
+        )
         pids = driver.start(settings, processes=2)
         assert len(pids) == 2
         assert driver.wait() == [0, 0], driver.log.read_text()[-3000:]
         check_consistent(inbox, complete=True)
-        pair = query(settings, "select status from ops.submissions where file_name in (%s, %s)",
-                     (f"year_{r}.csv", f"quarter_{r}.csv"))
+        pair = query(
+            settings,
+            "select status from ops.submissions where file_name in (%s, %s)",
+            (f"year_{r}.csv", f"quarter_{r}.csv"),
+        )
         assert sorted(s for (s,) in pair) == ["accepted", "rejected"]
     statuses = Counter(s for (s,) in query(settings, "select status from ops.submissions"))
     assert statuses == {"accepted": 8, "duplicate": 7, "rejected": 3}, statuses

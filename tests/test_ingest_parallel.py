@@ -37,7 +37,10 @@ def _inbox_files() -> list[tuple[str, bytes]]:
         ("ALPHA/2020-q2.csv", csv_bytes(grid(rows(25, start=100, reporting_period="2020-Q2")))),
         ("GAMMA/2019-03.csv", csv_bytes(grid(rows(12, start=900, reporting_period="2019-03")))),
         # Corrections: the same periods again, with other rows.
-        ("ALPHA/2020-q1 corrected.csv", csv_bytes(grid([bad_county, *rows(45, start=200, reporting_period="2020-Q1")]))),
+        (
+            "ALPHA/2020-q1 corrected.csv",
+            csv_bytes(grid([bad_county, *rows(45, start=200, reporting_period="2020-Q1")])),
+        ),
         ("BETA/2021 corrected.csv", csv_bytes(grid(rows(31, start=600, reporting_period="2021")))),
         # A quarter inside BETA's accepted year: rejected, whichever of BETA's files came first.
         ("BETA/2021-q3.csv", csv_bytes(grid(rows(5, start=700, reporting_period="2021-Q3")))),
@@ -54,14 +57,19 @@ def _deliver(settings: Settings, files: list[tuple[str, bytes]], clock: float) -
 def _warehouse(settings: Settings) -> dict[str, object]:
     """Everything ingest wrote, keyed by file path relative to the inbox (submission ids differ by run)."""
     inbox = settings.inbox_url.rstrip("/") + "/"
-    ledger = query(settings, "select submission_id, file_path, status, reason, rows_read, rows_loaded,"
-                             " rows_quarantined, sha256, duplicate_of is not null from ops.submissions")
+    ledger = query(
+        settings,
+        "select submission_id, file_path, status, reason, rows_read, rows_loaded,"
+        " rows_quarantined, sha256, duplicate_of is not null from ops.submissions",
+    )
     name = {sid: path.removeprefix(inbox) for sid, path, *_ in ledger}
-    periods = query(settings, "select submission_id, reporting_period, period_start, period_end"
-                              " from ops.submission_periods")
+    periods = query(
+        settings, "select submission_id, reporting_period, period_start, period_end from ops.submission_periods"
+    )
     raw = query(settings, "select * from raw.route_reports")  # loaded_at (last) differs by run
-    quarantine = query(settings, "select submission_id, row_number, column_name, value, problem_code, message"
-                                 " from ops.quarantine")
+    quarantine = query(
+        settings, "select submission_id, row_number, column_name, value, problem_code, message from ops.quarantine"
+    )
     return {
         "ledger": sorted((name[sid], *rest) for sid, _, *rest in ledger),
         "periods": sorted((name[sid], *rest) for sid, *rest in periods),
@@ -69,27 +77,30 @@ def _warehouse(settings: Settings) -> dict[str, object]:
         "quarantine": sorted((name[q[0]], *q[1:]) for q in quarantine),
         # Per organisation, its files in submission order: a correction never lands before what it corrects.
         "order": sorted(name[sid] for sid, *_ in sorted(ledger)),
-        "order_by_org": {org: [name[sid] for sid, *_ in sorted(ledger) if name[sid].startswith(org + "/")]
-                         for org in ORGS},
+        "order_by_org": {
+            org: [name[sid] for sid, *_ in sorted(ledger) if name[sid].startswith(org + "/")] for org in ORGS
+        },
     }
 
 
 def _run(settings: Settings, workers: int) -> tuple[list[str], list[pipeline.FileOutcome], list[tuple]]:
     discovered = pipeline.discover(settings)
     calls: list[tuple] = []
-    outcomes = pipeline.ingest(settings, workers=workers,
-                               progress=lambda i, n, o: calls.append((i, n, o.file if o else None, os.getpid())))
+    outcomes = pipeline.ingest(
+        settings, workers=workers, progress=lambda i, n, o: calls.append((i, n, o.file if o else None, os.getpid()))
+    )
     return discovered, outcomes, calls
 
 
-def test_parallel_ingest_ends_as_sequential(server_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                            ) -> None:
+def test_parallel_ingest_ends_as_sequential(server_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = _inbox_files()
     clock = time.time() - 10_000
     runs = {}
     parallel: list[int] = []
     original = parallel_ingest.ingest_in_parallel
-    monkeypatch.setattr(parallel_ingest, "ingest_in_parallel", lambda *a, **k: parallel.append(a[4]) or original(*a, **k))
+    monkeypatch.setattr(
+        parallel_ingest, "ingest_in_parallel", lambda *a, **k: parallel.append(a[4]) or original(*a, **k)
+    )
     for workers in (1, 2):
         root = tmp_path / f"workers{workers}"
         write_registry(root / "organisations.csv", ORGS)
@@ -104,10 +115,23 @@ def test_parallel_ingest_ends_as_sequential(server_home: Path, tmp_path: Path, m
         assert sorted(c[2] for c in calls) == sorted(discovered)
         assert {(c[1], c[3]) for c in calls} == {(len(files), os.getpid())}
         assert query(settings, "select command, detail from ops.runs") == [
-            ("ingest", "9 file(s) accepted=5, accepted_with_errors=2, rejected=2")]
-        runs[workers] = (_warehouse(settings), [(o.file.removeprefix(settings.inbox_url), o.as_json() | {
-            "file": None, "problems": [(p.row, p.column, p.code, p.value) for p in o.problems],
-            "periods": o.periods}) for o in outcomes])
+            ("ingest", "9 file(s) accepted=5, accepted_with_errors=2, rejected=2")
+        ]
+        runs[workers] = (
+            _warehouse(settings),
+            [
+                (
+                    o.file.removeprefix(settings.inbox_url),
+                    o.as_json()
+                    | {
+                        "file": None,
+                        "problems": [(p.row, p.column, p.code, p.value) for p in o.problems],
+                        "periods": o.periods,
+                    },
+                )
+                for o in outcomes
+            ],
+        )
     # (a) the same ledger, periods, raw rows and quarantine; the same outcomes.
     assert runs[2][0] == runs[1][0]
     assert runs[2][1] == runs[1][1]
@@ -138,14 +162,17 @@ def test_worker_error_propagates(server_home: Path, tmp_path: Path) -> None:
                 " if new.organisation_code = 'GAMMA' then raise exception 'GAMMA may not write the ledger'"
                 " using errcode = 'insufficient_privilege'; end if; return new; end $$;"
                 " create trigger refuse_gamma before insert on ops.submissions"
-                " for each row execute function refuse_gamma()")
+                " for each row execute function refuse_gamma()"
+            )
         with pytest.raises(psycopg.errors.InsufficientPrivilege) as raised:
             pipeline.ingest(settings, workers=workers)
         if workers > 1:
             assert isinstance(raised.value.__cause__, parallel_ingest.WorkerTraceback)
             assert "GAMMA may not write the ledger" in str(raised.value.__cause__)
-        ledger = {path.removeprefix(settings.inbox_url): status
-                  for path, status in query(settings, "select file_path, status from ops.submissions")}
+        ledger = {
+            path.removeprefix(settings.inbox_url): status
+            for path, status in query(settings, "select file_path, status from ops.submissions")
+        }
         assert query(settings, "select count(*) from ops.runs") == [(0,)]
         results[workers] = (str(raised.value).replace(str(root), "ROOT"), ledger)
     assert results[2][0] == results[1][0]
@@ -172,7 +199,8 @@ def test_an_organisation_stops_at_the_file_that_raises(server_home: Path, tmp_pa
             "create function refuse_q2() returns trigger language plpgsql as $$ begin"
             " if new.file_name = '2020-q2.csv' then raise exception 'no room for 2020-q2'"
             " using errcode = 'insufficient_privilege'; end if; return new; end $$;"
-            " create trigger refuse_q2 before insert on ops.submissions for each row execute function refuse_q2()")
+            " create trigger refuse_q2 before insert on ops.submissions for each row execute function refuse_q2()"
+        )
     done: list[tuple[int, str]] = []
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="no room for 2020-q2"):
         pipeline.process_organisation(settings, alpha, done=lambda i, o: done.append((i, o.status)))

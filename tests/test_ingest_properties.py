@@ -22,8 +22,11 @@ from ingest.prepare import cells_by_column, map_header, normalise_row
 from ingest.readers import open_table
 
 # 40 examples keep the suite fast; NJIA_PROPERTY_EXAMPLES=1000 for a deeper search.
-PROPERTY_SETTINGS = settings(max_examples=int(os.environ.get("NJIA_PROPERTY_EXAMPLES", "40")), deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=int(os.environ.get("NJIA_PROPERTY_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # --- the spellings a CSO may use -----------------------------------------------------------------------
 
@@ -40,8 +43,19 @@ def periods(draw) -> tuple[str, object]:
         return str(year), year
     if kind == "quarter":
         q = draw(st.integers(1, 4))
-        text = draw(st.sampled_from([f"{year}-Q{q}", f"{year} Q{q}", f"Q{q} {year}", f"{year}q{q}", f"q{q} {year}",
-                                     f"{year}/Q{q}", f"{year} - Q{q}"]))
+        text = draw(
+            st.sampled_from(
+                [
+                    f"{year}-Q{q}",
+                    f"{year} Q{q}",
+                    f"Q{q} {year}",
+                    f"{year}q{q}",
+                    f"q{q} {year}",
+                    f"{year}/Q{q}",
+                    f"{year} - Q{q}",
+                ]
+            )
+        )
         return text, text
     m = draw(st.integers(1, 12))
     text = draw(st.sampled_from([f"{year}-{m:02d}", f"{year}/{m:02d}", f"{year}-{m}", f"{year} / {m}"]))
@@ -52,7 +66,13 @@ def _county_spellings() -> list[str]:
     out = ["Nairobi\nCity", "Murang’a", "mombasa county"]
     for r in code_list("counties"):
         code = r["county_code"]
-        out += [code, str(int(code)), r["county_name"], r["county_name"].upper(), *filter(None, r["aliases"].split("|"))]
+        out += [
+            code,
+            str(int(code)),
+            r["county_name"],
+            r["county_name"].upper(),
+            *filter(None, r["aliases"].split("|")),
+        ]
     return out
 
 
@@ -60,8 +80,29 @@ COUNTIES = _county_spellings()
 AIRPORTS = [v for r in code_list("airports") for v in (r["iata_code"], r["icao_code"].lower())]
 BORDERS = [v for r in code_list("border_points") for v in (r["border_point"], *filter(None, r["aliases"].split("|")))]
 AIRLINES = [v for r in code_list("airlines") for v in (r["iata_code"], r["icao_code"], r["airline_name"])] + ["other"]
-COUNTRIES = ["KE", "KEN", "Kenya", "UG", "Uganda", "TZ", "Tanzania", "Somaliland", "QA", "QAT", "Qatar", "UAE",
-             "United Arab Emirates", "SA", "Saudi Arabia", "KSA", "Turkey", "TR", "Côte d’Ivoire", "oman", "LBN"]
+COUNTRIES = [
+    "KE",
+    "KEN",
+    "Kenya",
+    "UG",
+    "Uganda",
+    "TZ",
+    "Tanzania",
+    "Somaliland",
+    "QA",
+    "QAT",
+    "Qatar",
+    "UAE",
+    "United Arab Emirates",
+    "SA",
+    "Saudi Arabia",
+    "KSA",
+    "Turkey",
+    "TR",
+    "Côte d’Ivoire",
+    "oman",
+    "LBN",
+]
 
 
 def _labels(seed: str) -> list[str]:
@@ -83,14 +124,22 @@ def counts(draw) -> tuple[dict[str, str], dict[str, object]]:
     male = draw(st.none() | st.integers(0, cases - (female or 0)))
     child = draw(st.none() | st.integers(0, cases))
     text, typed = {}, {}
-    for name, value in (("cases_estimated", cases), ("female_cases", female), ("male_cases", male),
-                        ("child_cases", child)):
+    for name, value in (
+        ("cases_estimated", cases),
+        ("female_cases", female),
+        ("male_cases", male),
+        ("child_cases", child),
+    ):
         if value is None:
             text[name], typed[name] = "", None
             continue
         style = draw(st.sampled_from(["plain", "comma", "space", "decimal", "int", "float"]))
-        text[name] = {"plain": str(value), "comma": f"{value:,}", "space": f"{value:,}".replace(",", " "),
-                      "decimal": f"{value}.0"}.get(style, str(value))
+        text[name] = {
+            "plain": str(value),
+            "comma": f"{value:,}",
+            "space": f"{value:,}".replace(",", " "),
+            "decimal": f"{value}.0",
+        }.get(style, str(value))
         typed[name] = {"int": value, "float": float(value)}.get(style, text[name])
     return text, typed
 
@@ -136,8 +185,9 @@ def headers(draw) -> list[tuple[str, str]]:
     for col in columns:
         name = SWAHILI.get(col, col) if draw(st.booleans()) else col
         style = draw(st.sampled_from(["plain", "upper", "title", "padded"]))
-        text = {"plain": name, "upper": name.upper(), "padded": f"  {name} ",
-                "title": name.replace("_", " ").title()}[style]
+        text = {"plain": name, "upper": name.upper(), "padded": f"  {name} ", "title": name.replace("_", " ").title()}[
+            style
+        ]
         out.append((text, col))
     return out
 
@@ -150,15 +200,20 @@ def _read_back(data: bytes, suffix: str) -> list[tuple[int, dict[str, object]]]:
             hm = map_header(table.header)
             assert not hm.missing and not hm.duplicated and not hm.pii, hm
             assert hm.ignored == [h for h in map(str.strip, table.header) if h.lower() == "notes"]
-            return [(number, normalise_row(cells_by_column(cells, hm), "ORG")) for number, cells in table.rows
-                    if any(c.strip() for c in cells)]
+            return [
+                (number, normalise_row(cells_by_column(cells, hm), "ORG"))
+                for number, cells in table.rows
+                if any(c.strip() for c in cells)
+            ]
 
 
 def _expected(records: list[dict[str, str]], header: list[tuple[str, str]]) -> list[tuple[int, dict[str, object]]]:
     """The rows normalised straight from the values written (only the columns the header has)."""
     written = {col for _, col in header} - {"notes"}
-    return [(i, normalise_row({k: v.strip() for k, v in r.items() if k in written}, "ORG"))
-            for i, r in enumerate(records, start=2)]
+    return [
+        (i, normalise_row({k: v.strip() for k, v in r.items() if k in written}, "ORG"))
+        for i, r in enumerate(records, start=2)
+    ]
 
 
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"])
@@ -208,11 +263,18 @@ def test_bom_and_encodings_cover_the_contract() -> None:
 
 # --- the normalisers ------------------------------------------------------------------------------------
 
+
 @PROPERTY_SETTINGS
 @given(value=st.integers(1, 100_000), style=st.sampled_from(["plain", "comma", "space", "nbsp", "decimal", "pad"]))
 def test_every_accepted_count_spelling_is_the_same_number(value, style):
-    text = {"plain": str(value), "comma": f"{value:,}", "space": f"{value:,}".replace(",", " "),
-            "nbsp": f"{value:,}".replace(",", "\u00a0"), "decimal": f"{value}.00", "pad": f"  {value} "}[style]
+    text = {
+        "plain": str(value),
+        "comma": f"{value:,}",
+        "space": f"{value:,}".replace(",", " "),
+        "nbsp": f"{value:,}".replace(",", "\u00a0"),
+        "decimal": f"{value}.00",
+        "pad": f"  {value} ",
+    }[style]
     assert n.count(text) == value
 
 
@@ -230,14 +292,22 @@ def test_every_period_spelling_has_one_canonical_code(year, q, m):
 
 
 @PROPERTY_SETTINGS
-@given(county=st.sampled_from(code_list("counties")), style=st.sampled_from(["code", "int", "two", "name", "upper",
-                                                                           "suffix", "alias"]))
+@given(
+    county=st.sampled_from(code_list("counties")),
+    style=st.sampled_from(["code", "int", "two", "name", "upper", "suffix", "alias"]),
+)
 def test_every_county_spelling_is_its_code(county, style):
     code = county["county_code"]
     aliases = [a for a in county["aliases"].split("|") if a] or [county["county_name"]]
-    text = {"code": code, "int": str(int(code)), "two": code[1:], "name": county["county_name"],
-            "upper": county["county_name"].upper(), "suffix": f"{county['county_name']} County",
-            "alias": aliases[0]}[style]
+    text = {
+        "code": code,
+        "int": str(int(code)),
+        "two": code[1:],
+        "name": county["county_name"],
+        "upper": county["county_name"].upper(),
+        "suffix": f"{county['county_name']} County",
+        "alias": aliases[0],
+    }[style]
     assert n.county(text) == code
     # As a transit point it is the county, unless a border point has that name (Busia, Mandera...).
     assert n.transit_point(text) == f"county:{code}" or n.transit_point(text).startswith("border:")
@@ -246,8 +316,9 @@ def test_every_county_spelling_is_its_code(county, style):
 @PROPERTY_SETTINGS
 @given(country=st.sampled_from(list(pycountry.countries)), style=st.sampled_from(["a2", "a3", "name", "lower"]))
 def test_every_country_code_and_iso_name_is_its_alpha2(country, style):
-    text = {"a2": country.alpha_2, "a3": country.alpha_3.lower(), "name": country.name,
-            "lower": country.name.lower()}[style]
+    text = {"a2": country.alpha_2, "a3": country.alpha_3.lower(), "name": country.name, "lower": country.name.lower()}[
+        style
+    ]
     assert n.country(text) == country.alpha_2
 
 
@@ -257,6 +328,7 @@ def test_normalised_rows_ignore_case_and_surrounding_spaces(generated, pad, case
     text, _ = generated
     text = {k: v for k, v in text.items() if k != "notes"}
     changed = {k: pad + {"lower": v.lower(), "upper": v.upper(), "same": v}[case] + pad for k, v in text.items()}
+
     def strip(r: dict[str, str]) -> dict[str, str]:  # as cells_by_column does
         return {k: v.strip() for k, v in r.items()}
 

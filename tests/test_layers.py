@@ -22,18 +22,21 @@ DAGS = REPO / "dags"  # each file a top-level module on the dag-processor's sys.
 LAYERS: tuple[tuple[str, dict[str, tuple[str, ...]]], ...] = (
     ("core", {"core": ("njia.settings", "njia.paths", "njia.warehouse", "njia.cells", "njia.runlog", "njia.alerts")}),
     ("contract", {"contract": ("ingest.contract", "njia.reporting_tables")}),
-    ("services", {
-        "ingest": ("ingest",),  # every module of the package but its contract
-        "transform": ("njia.transform",),
-        "disclosure": ("njia.disclosure",),
-        "report": ("njia.report",),
-        "charts": ("njia.charts",),
-        "template": ("njia.template",),
-        "access": ("njia.access",),
-        "status": ("njia.status",),
-        "monitor": ("njia.monitor",),
-        "demo": ("njia_demo",),
-    }),
+    (
+        "services",
+        {
+            "ingest": ("ingest",),  # every module of the package but its contract
+            "transform": ("njia.transform",),
+            "disclosure": ("njia.disclosure",),
+            "report": ("njia.report",),
+            "charts": ("njia.charts",),
+            "template": ("njia.template",),
+            "access": ("njia.access",),
+            "status": ("njia.status",),
+            "monitor": ("njia.monitor",),
+            "demo": ("njia_demo",),
+        },
+    ),
     ("application", {"application": ("njia.cli", "njia.pipeline", "njia.portal", "dags")}),
 )
 
@@ -131,8 +134,7 @@ def violations(module: str, source: str, path: str) -> list[str]:
         elif (here.component, there.component) in SIDEWAYS:
             continue
         else:
-            rule = (f"components of the {LAYERS[here.layer][0]} layer import each other only where SIDEWAYS "
-                    "says so")
+            rule = f"components of the {LAYERS[here.layer][0]} layer import each other only where SIDEWAYS says so"
         found.append(f"{path}:{line}: {module} ({here}) imports {target} ({there}): {rule}")
     return found
 
@@ -145,8 +147,13 @@ def test_imports_go_only_downward(module: str) -> None:
 
 def test_every_part_of_the_map_names_modules_that_exist() -> None:
     names = set(modules())
-    stale = [prefix for _, components in LAYERS for prefixes in components.values() for prefix in prefixes
-             if not any(m == prefix or m.startswith(prefix + ".") for m in names)]
+    stale = [
+        prefix
+        for _, components in LAYERS
+        for prefixes in components.values()
+        for prefix in prefixes
+        if not any(m == prefix or m.startswith(prefix + ".") for m in names)
+    ]
     assert stale == [], f"LAYERS names modules that do not exist: {stale}"
     components = {c for _, layer in LAYERS for c in layer}
     assert {c for pair in SIDEWAYS for c in pair} <= components
@@ -167,4 +174,5 @@ def test_the_check_catches_an_upward_a_sideways_and_a_lazy_import() -> None:
     assert found[1].startswith("ingest/load.py:3: ingest.load (services/ingest) imports njia.report (services/report)")
     assert "only where SIDEWAYS says so" in found[1]
     assert violations("njia.warehouse", "from ingest.contract import COLUMNS\n", "njia/warehouse.py")[0].endswith(
-        "a core module may not import the contract layer above it")
+        "a core module may not import the contract layer above it"
+    )

@@ -88,14 +88,30 @@ def test_missing_submissions_for_the_last_closed_quarter(settings: Settings) -> 
     missing = monitor.missing_submissions(settings, Q3_2025)
 
     assert [m.as_json() for m in missing] == [
-        {"organisation_code": "EARLY", "organisation_name": "Sent Q4 but not Q3", "period": "2025-Q3",
-         "last_period": "2025-10"},
-        {"organisation_code": "LATE", "organisation_name": "Last sent Q2", "period": "2025-Q3",
-         "last_period": "2025-Q2"},
-        {"organisation_code": "RAWONLY", "organisation_name": "Known from the last ingest", "period": "2025-Q3",
-         "last_period": None},
-        {"organisation_code": "REJECTED", "organisation_name": "Only a rejected file", "period": "2025-Q3",
-         "last_period": None},
+        {
+            "organisation_code": "EARLY",
+            "organisation_name": "Sent Q4 but not Q3",
+            "period": "2025-Q3",
+            "last_period": "2025-10",
+        },
+        {
+            "organisation_code": "LATE",
+            "organisation_name": "Last sent Q2",
+            "period": "2025-Q3",
+            "last_period": "2025-Q2",
+        },
+        {
+            "organisation_code": "RAWONLY",
+            "organisation_name": "Known from the last ingest",
+            "period": "2025-Q3",
+            "last_period": None,
+        },
+        {
+            "organisation_code": "REJECTED",
+            "organisation_name": "Only a rejected file",
+            "period": "2025-Q3",
+            "last_period": None,
+        },
     ]
 
 
@@ -130,19 +146,23 @@ def test_alert_records_a_run(settings: Settings, caplog: pytest.LogCaptureFixtur
 
 
 def _failure_context() -> dict:
-    ti = SimpleNamespace(dag_id="njia_ingest", task_id="process_organisation", map_index=3, try_number=2,
-                         rendered_map_index="ALPHA")
+    ti = SimpleNamespace(
+        dag_id="njia_ingest", task_id="process_organisation", map_index=3, try_number=2, rendered_map_index="ALPHA"
+    )
     return {"task_instance": ti, "run_id": "manual__1", "exception": RuntimeError("disk full")}
 
 
 def test_failure_callback_records_the_failure(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NJIA_WAREHOUSE_URL", settings.warehouse_url.get_secret_value())
     monitor.task_failed(_failure_context())
-    assert _runs(settings) == [("airflow:njia_ingest.process_organisation[ALPHA]", False, "run manual__1, try 2: disk full")]
+    assert _runs(settings) == [
+        ("airflow:njia_ingest.process_organisation[ALPHA]", False, "run manual__1, try 2: disk full")
+    ]
 
 
-def test_failure_callback_never_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_failure_callback_never_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("NJIA_WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     monitor.task_failed(_failure_context())  # the warehouse is down: logged, not raised
     assert "Njia task njia_ingest.process_organisation[ALPHA] failed: run manual__1, try 2: disk full" in caplog.text

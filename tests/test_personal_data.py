@@ -13,28 +13,140 @@ from njia.cells import looks_like_contact, mask_contacts
 
 PERSONAL = [
     # found by attacking the rule: a digit suffix, a compound split by case, a Kenyan tax PIN
-    "Phone1", "Simu2", "SurName", "Nick name", "KRA PIN", "Birth Date",
-    "name", "Name", "NAMES", "Full name", "full_name", "FullName", "fullname", "First Name", "Last name",
-    "Surname", "surnames", "Name of victim", "Victim name", "victim_name", "Survivor's name", "Survivor Name",
-    "Names of survivors", "Child's name", "jina", "Jina", "majina", "Jina la mwathiriwa", "Mwathiriwa Jina",
-    "jina kamili", "Jina la mtoto", "phone", "Phone", "Phone No.", "Phone No", "phone_no", "Phone #",
-    "Phone number", "PhoneNumber", "phone numbers", "Mobile", "Mobile number", "Mobile No.", "Telephone",
-    "Telephone number", "Tel", "Tel.", "Tel no", "Simu", "Namba ya simu", "namba_ya_simu", "Nambari ya Simu",
-    "E-mail", "email", "Email address", "E mail", "e_mail", "Barua pepe", "Contact", "Contacts",
-    "Contact details", "Mawasiliano", "Address", "Home address", "Anwani", "ID No", "ID No.", "ID number",
-    "ID #", "National ID", "NationalID", "National ID No.", "Kitambulisho", "Namba ya kitambulisho",
-    "Huduma Namba", "Passport", "Passport No", "Passport number", "Pasipoti", "Date of birth", "DOB",
-    "D.O.B", "Birth date", "Tarehe ya kuzaliwa", "Next of kin", "GPS", "Latitude", "Longitude",
-    "ＰＨＯＮＥ", "Ｅｍａｉｌ", "p\u200bhone", "na\u200dme", "e\u00admail", "Pásspórt", "  Phone  ", "WhatsApp",
+    "Phone1",
+    "Simu2",
+    "SurName",
+    "Nick name",
+    "KRA PIN",
+    "Birth Date",
+    "name",
+    "Name",
+    "NAMES",
+    "Full name",
+    "full_name",
+    "FullName",
+    "fullname",
+    "First Name",
+    "Last name",
+    "Surname",
+    "surnames",
+    "Name of victim",
+    "Victim name",
+    "victim_name",
+    "Survivor's name",
+    "Survivor Name",
+    "Names of survivors",
+    "Child's name",
+    "jina",
+    "Jina",
+    "majina",
+    "Jina la mwathiriwa",
+    "Mwathiriwa Jina",
+    "jina kamili",
+    "Jina la mtoto",
+    "phone",
+    "Phone",
+    "Phone No.",
+    "Phone No",
+    "phone_no",
+    "Phone #",
+    "Phone number",
+    "PhoneNumber",
+    "phone numbers",
+    "Mobile",
+    "Mobile number",
+    "Mobile No.",
+    "Telephone",
+    "Telephone number",
+    "Tel",
+    "Tel.",
+    "Tel no",
+    "Simu",
+    "Namba ya simu",
+    "namba_ya_simu",
+    "Nambari ya Simu",
+    "E-mail",
+    "email",
+    "Email address",
+    "E mail",
+    "e_mail",
+    "Barua pepe",
+    "Contact",
+    "Contacts",
+    "Contact details",
+    "Mawasiliano",
+    "Address",
+    "Home address",
+    "Anwani",
+    "ID No",
+    "ID No.",
+    "ID number",
+    "ID #",
+    "National ID",
+    "NationalID",
+    "National ID No.",
+    "Kitambulisho",
+    "Namba ya kitambulisho",
+    "Huduma Namba",
+    "Passport",
+    "Passport No",
+    "Passport number",
+    "Pasipoti",
+    "Date of birth",
+    "DOB",
+    "D.O.B",
+    "Birth date",
+    "Tarehe ya kuzaliwa",
+    "Next of kin",
+    "GPS",
+    "Latitude",
+    "Longitude",
+    "ＰＨＯＮＥ",
+    "Ｅｍａｉｌ",
+    "p\u200bhone",
+    "na\u200dme",
+    "e\u00admail",
+    "Pásspórt",
+    "  Phone  ",
+    "WhatsApp",
 ]
 
 INNOCENT = [
-    "organisation_name", "Organisation name", "organization name", "airline_name", "Airline Name",
-    "carrier_name", "route_name", "county_name", "country name", "phone_calls_received", "Phone calls",
-    "sms_received", "number_of_cases", "notes", "remarks", "comments", "age", "age_group", "sex", "gender",
-    "year", "month", "quarter", "organisation_id", "submission_id", "row_id", "case id", "Passport or ID confiscated",
-    "Kunyang'anywa pasipoti au kitambulisho", "hotline phone", "jina la shirika", "mobile money",
-    "total", "source", "",
+    "organisation_name",
+    "Organisation name",
+    "organization name",
+    "airline_name",
+    "Airline Name",
+    "carrier_name",
+    "route_name",
+    "county_name",
+    "country name",
+    "phone_calls_received",
+    "Phone calls",
+    "sms_received",
+    "number_of_cases",
+    "notes",
+    "remarks",
+    "comments",
+    "age",
+    "age_group",
+    "sex",
+    "gender",
+    "year",
+    "month",
+    "quarter",
+    "organisation_id",
+    "submission_id",
+    "row_id",
+    "case id",
+    "Passport or ID confiscated",
+    "Kunyang'anywa pasipoti au kitambulisho",
+    "hotline phone",
+    "jina la shirika",
+    "mobile money",
+    "total",
+    "source",
+    "",
 ]
 
 
@@ -71,22 +183,48 @@ def test_no_code_or_label_is_personal() -> None:
                     assert not looks_like_contact(r[key]), (seed, r[key])
 
 
-@pytest.mark.parametrize(("value", "hidden"), [
-    ("0722345678", "0722345678"), ("+254 722 345 678", "722 345"), ("+254-722-345-678", "722-345"),
-    ("call 0722-345-678 now", "345"), ("(020) 123 4567", "123 4"), ("722345678", "2345"),
-    ("wanjiru@example.org", "wanjiru"), ("mail W.K+x@mail.example.co.ke please", "example"),
-    ("a phone 0733 111 222 and a@b.ke", "111"),
-])
+@pytest.mark.parametrize(
+    ("value", "hidden"),
+    [
+        ("0722345678", "0722345678"),
+        ("+254 722 345 678", "722 345"),
+        ("+254-722-345-678", "722-345"),
+        ("call 0722-345-678 now", "345"),
+        ("(020) 123 4567", "123 4"),
+        ("722345678", "2345"),
+        ("wanjiru@example.org", "wanjiru"),
+        ("mail W.K+x@mail.example.co.ke please", "example"),
+        ("a phone 0733 111 222 and a@b.ke", "111"),
+    ],
+)
 def test_contacts_are_masked(value: str, hidden: str) -> None:
     masked = mask_contacts(value)
     assert hidden not in masked and "*" in masked
     assert looks_like_contact(value)
 
 
-@pytest.mark.parametrize("value", [
-    "2027-01", "2027-Q1", "2027", "2027-01-31", "1,200", "100000", "1 200", "2027-01 2027-02", "2027-01;2027-02",
-    "KQ;QR", "county:047", "047", "NBO;DOH", "user@localhost", "@handle", "10.5", "722345",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2027-01",
+        "2027-Q1",
+        "2027",
+        "2027-01-31",
+        "1,200",
+        "100000",
+        "1 200",
+        "2027-01 2027-02",
+        "2027-01;2027-02",
+        "KQ;QR",
+        "county:047",
+        "047",
+        "NBO;DOH",
+        "user@localhost",
+        "@handle",
+        "10.5",
+        "722345",
+    ],
+)
 def test_periods_counts_and_codes_are_left_alone(value: str) -> None:
     assert mask_contacts(value) == value
     assert not looks_like_contact(value)
@@ -95,8 +233,15 @@ def test_periods_counts_and_codes_are_left_alone(value: str) -> None:
 def test_masking_a_200_kb_cell_is_bounded() -> None:
     # Inputs that make a backtracking pattern quadratic: long runs of local-part characters, digits
     # with separators, and `@`s. The output is cut to MAX_MASKED, so the work is bounded by it too.
-    for cell in ("a" * 200_000, "a." * 100_000 + "@", "1 " * 100_000, "@" * 200_000, "a@" * 100_000,
-                 "0722345678 " * 20_000, "x@y" * 70_000):
+    for cell in (
+        "a" * 200_000,
+        "a." * 100_000 + "@",
+        "1 " * 100_000,
+        "@" * 200_000,
+        "a@" * 100_000,
+        "0722345678 " * 20_000,
+        "x@y" * 70_000,
+    ):
         masked = mask_contacts(cell)
         assert len(masked) <= cells.MAX_MASKED + 1
         looks_like_contact(cell)
@@ -106,9 +251,10 @@ def test_masking_a_200_kb_cell_is_bounded() -> None:
 def test_first_rows_scan() -> None:
     assert personal_data_in([["Report of 2027"], ["reporting_period", "phone"]])
     assert personal_data_in([["0722 345 678", "wanjiru@example.org"], ["2027-01", "3"]])
-    assert personal_data_in([["reporting_period", "origin_county"], ["2027-01", "0722345678"]], skip=[1],
-                            skip_from=1) is None
-    assert personal_data_in([["reporting_period", "notes"], ["2027-01", "call 0722345678"]], skip=[0],
-                            skip_from=1)
+    assert (
+        personal_data_in([["reporting_period", "origin_county"], ["2027-01", "0722345678"]], skip=[1], skip_from=1)
+        is None
+    )
+    assert personal_data_in([["reporting_period", "notes"], ["2027-01", "call 0722345678"]], skip=[0], skip_from=1)
     found = personal_data_in([["x", "wanjiru@example.org"]])
     assert found and "wanjiru" not in found

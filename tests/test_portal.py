@@ -41,8 +41,9 @@ MAX_BYTES = 400_000  # small, so a "huge" upload is cheap to send
 
 @pytest.fixture(scope="module")
 def env(server_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    settings = portal_settings(server_home, tmp_path_factory.mktemp("portal"), max_file_bytes=MAX_BYTES,
-                               portal_wait_seconds=120)
+    settings = portal_settings(
+        server_home, tmp_path_factory.mktemp("portal"), max_file_bytes=MAX_BYTES, portal_wait_seconds=120
+    )
     return settings, create_app(settings)
 
 
@@ -86,11 +87,15 @@ def upload_to_feedback(c: TestClient, name: str, data: bytes) -> tuple[int, str]
 
 
 def audit(settings, event: str) -> list[tuple]:
-    return query(settings, "select ok, email, organisation_code, ip, detail from ops.portal_audit"
-                           " where event = %s order by audit_id", (event,))
+    return query(
+        settings,
+        "select ok, email, organisation_code, ip, detail from ops.portal_audit where event = %s order by audit_id",
+        (event,),
+    )
 
 
 # --- signing in ------------------------------------------------------------------------------------
+
 
 def test_sign_in_wrong_password_and_sign_out(env) -> None:
     settings, _ = env
@@ -111,11 +116,12 @@ def test_sign_in_wrong_password_and_sign_out(env) -> None:
 
     assert c.post("/signout", data={"csrf": csrf_of(page.text)}).status_code == 303
     assert c.get("/files").status_code == 303  # the session record is gone, not only the cookie
-    events = [(ok, email, ip, detail) for ok, email, _, ip, detail in audit(settings, "sign_in")
-              if ip == "10.1.0.1"]
-    assert events == [(False, PEOPLE["alpha"], "10.1.0.1", "wrong_email_or_password"),
-                      (False, "nobody@nowhere.example", "10.1.0.1", "wrong_email_or_password"),
-                      (True, PEOPLE["alpha"], "10.1.0.1", None)]
+    events = [(ok, email, ip, detail) for ok, email, _, ip, detail in audit(settings, "sign_in") if ip == "10.1.0.1"]
+    assert events == [
+        (False, PEOPLE["alpha"], "10.1.0.1", "wrong_email_or_password"),
+        (False, "nobody@nowhere.example", "10.1.0.1", "wrong_email_or_password"),
+        (True, PEOPLE["alpha"], "10.1.0.1", None),
+    ]
     assert [r for r in audit(settings, "sign_out") if r[3] == "10.1.0.1"]
 
 
@@ -136,8 +142,12 @@ def test_rate_limit_per_account_and_per_address(env) -> None:
     limited = sign_in(c, PEOPLE["gamma"])  # the right password, but too late
     assert limited.status_code == 429 and "Wait 15 minutes" in limited.text
     assert sign_in(client(env, "10.2.0.2"), PEOPLE["gamma"]).status_code == 429  # from anywhere
-    assert scalar(settings, "select count(*) from ops.portal_signin_attempts where email = %s and not ok",
-                  (PEOPLE["gamma"],)) == accounts.MAX_FAILURES_PER_ACCOUNT
+    assert (
+        scalar(
+            settings, "select count(*) from ops.portal_signin_attempts where email = %s and not ok", (PEOPLE["gamma"],)
+        )
+        == accounts.MAX_FAILURES_PER_ACCOUNT
+    )
     assert audit(settings, "sign_in")[-1][4] == "rate_limited"
 
     # One address guessing many accounts is stopped too, and only that address.
@@ -158,12 +168,15 @@ def test_csrf_missing_or_wrong_is_refused(env) -> None:
     c = client(env, "10.3.0.1")
     c.get("/signin")
     assert c.post("/signin", data={"email": PEOPLE["alpha"], "password": PASSWORD}).status_code == 403
-    assert c.post("/signin", data={"csrf": "x" * 64, "email": PEOPLE["alpha"],
-                                   "password": PASSWORD}).status_code == 403
+    assert c.post("/signin", data={"csrf": "x" * 64, "email": PEOPLE["alpha"], "password": PASSWORD}).status_code == 403
     # A token from another browser (its own form cookie) does not fit this one's.
     other = client(env, "10.3.0.2")
-    assert c.post("/signin", data={"csrf": csrf_of(other.get("/signin").text), "email": PEOPLE["alpha"],
-                                   "password": PASSWORD}).status_code == 403
+    assert (
+        c.post(
+            "/signin", data={"csrf": csrf_of(other.get("/signin").text), "email": PEOPLE["alpha"], "password": PASSWORD}
+        ).status_code
+        == 403
+    )
 
     c = signed_in(env, "alpha", "10.3.0.1")
     folder = Path(settings.inbox_url) / "alpha"
@@ -185,8 +198,7 @@ def test_a_new_session_id_at_every_sign_in(env) -> None:
     victim = client(env, "10.4.0.2")
     form = victim.get("/signin")
     victim.cookies.set("njia_session", planted, domain="testserver.local", path="/")  # as a browser keeps it
-    response = victim.post("/signin", data={"csrf": csrf_of(form.text), "email": PEOPLE["alpha"],
-                                            "password": PASSWORD})
+    response = victim.post("/signin", data={"csrf": csrf_of(form.text), "email": PEOPLE["alpha"], "password": PASSWORD})
     assert response.status_code == 303
     new = response.cookies["njia_session"]
     assert new != planted
@@ -213,16 +225,20 @@ def test_password_links_are_one_time_and_expire(env) -> None:
     c = client(env, "10.5.0.1")
     page = c.get(f"/password/{token_of(link)}")
     assert page.status_code == 200 and "second.officer@beta.example" in page.text
-    short = c.post(f"/password/{token_of(link)}", data={"csrf": csrf_of(page.text), "password": "short",
-                                                        "password2": "short"})
+    short = c.post(
+        f"/password/{token_of(link)}", data={"csrf": csrf_of(page.text), "password": "short", "password2": "short"}
+    )
     assert short.status_code == 400 and "at least 12" in short.text
-    done = c.post(f"/password/{token_of(link)}", data={"csrf": csrf_of(page.text), "password": PASSWORD + "!",
-                                                       "password2": PASSWORD + "!"})
+    done = c.post(
+        f"/password/{token_of(link)}",
+        data={"csrf": csrf_of(page.text), "password": PASSWORD + "!", "password2": PASSWORD + "!"},
+    )
     assert done.status_code == 303 and done.headers["location"] == "/signin?password=set"
     assert c.get(f"/password/{token_of(link)}").status_code == 404  # used
     assert sign_in(client(env, "10.5.0.2"), "second.officer@beta.example", PASSWORD + "!").status_code == 303
-    stored = scalar(settings, "select password_hash from ops.portal_users where email = %s",
-                    ("second.officer@beta.example",))
+    stored = scalar(
+        settings, "select password_hash from ops.portal_users where email = %s", ("second.officer@beta.example",)
+    )
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
     # reset-link: a new link, the earlier unused one stops working; an expired link does nothing.
@@ -271,6 +287,7 @@ def test_refuses_to_start_without_a_secret(env) -> None:
 
 
 # --- files -----------------------------------------------------------------------------------------
+
 
 def test_uploads_feedback_in_both_languages_and_history(env) -> None:
     settings, _ = env
@@ -321,9 +338,9 @@ def test_uploads_feedback_in_both_languages_and_history(env) -> None:
     for sid in (accepted_id, partly_id, rejected_id, correction_id):
         assert f'id="file-{sid}"' in history
     assert history.index(f'id="file-{correction_id}"') < history.index(f'id="file-{accepted_id}"')  # newest first
-    correction = history[history.index(f'id="file-{correction_id}"'):history.index(f'id="file-{rejected_id}"')]
+    correction = history[history.index(f'id="file-{correction_id}"') : history.index(f'id="file-{rejected_id}"')]
     assert f'replaces <a href="/files/{accepted_id}">' in correction and "2020-Q1: in force" in correction
-    original = history[history.index(f'id="file-{accepted_id}"'):]
+    original = history[history.index(f'id="file-{accepted_id}"') :]
     assert f'replaced by <a href="/files/{correction_id}">' in original and "in force" not in original
     sw = c.get("/files?lang=sw").text
     assert "inachukua nafasi ya" in sw and "imechukuliwa nafasi na" in sw
@@ -385,8 +402,9 @@ def test_a_file_with_personal_data_is_not_kept(env) -> None:
     data = csv_bytes(grid([row(reporting_period="2017", transit_points=phone)]))
     sid, page = upload_to_feedback(c, "contacts.csv", data)
     assert 'data-status="rejected"' in page and "pii_columns" in page and phone not in page
-    ledger = query(settings, "select file_path, archive_path, sha256 from ops.submissions where submission_id = %s",
-                   (sid,))[0]
+    ledger = query(
+        settings, "select file_path, archive_path, sha256 from ops.submissions where submission_id = %s", (sid,)
+    )[0]
     assert ledger[1] is None and not Path(ledger[0]).exists()  # neither archived nor left in the inbox
     assert not any(ledger[2] in p.name for p in settings.archive_dir.rglob("*"))
     assert c.get("/files").text.count("contacts.csv") == 1  # still in the history, with its feedback
@@ -402,8 +420,14 @@ def test_every_route_with_another_organisations_ids_is_404(env) -> None:
     sid, _ = upload_to_feedback(alpha, "mine.csv", accepted_csv("2019-Q4"))
     upload_id = scalar(settings, "select max(upload_id) from ops.portal_uploads where organisation_code = 'alpha'")
     beta = signed_in(env, "beta", "10.7.0.2")
-    for path in (f"/files/{sid}", f"/files/{sid}/feedback.csv", f"/uploads/{upload_id}",
-                 f"/files/{sid}?lang=sw", "/files/999999", "/uploads/999999"):
+    for path in (
+        f"/files/{sid}",
+        f"/files/{sid}/feedback.csv",
+        f"/uploads/{upload_id}",
+        f"/files/{sid}?lang=sw",
+        "/files/999999",
+        "/uploads/999999",
+    ):
         response = beta.get(path)
         assert response.status_code == 404, path
         assert "mine.csv" not in response.text
@@ -412,8 +436,17 @@ def test_every_route_with_another_organisations_ids_is_404(env) -> None:
     assert alpha.get(f"/uploads/{upload_id}").status_code == 303
     # Signed out, nothing is shown either: every route sends to the sign-in page.
     anonymous = client(env, "10.7.0.3")
-    for path in (f"/files/{sid}", f"/files/{sid}/feedback.csv", f"/uploads/{upload_id}", "/files", "/upload",
-                 "/downloads", "/contract", "/downloads/template-en.xlsx", "/downloads/contract-sw.html"):
+    for path in (
+        f"/files/{sid}",
+        f"/files/{sid}/feedback.csv",
+        f"/uploads/{upload_id}",
+        "/files",
+        "/upload",
+        "/downloads",
+        "/contract",
+        "/downloads/template-en.xlsx",
+        "/downloads/contract-sw.html",
+    ):
         assert anonymous.get(path).headers.get("location") == "/signin", path
 
 
@@ -428,9 +461,11 @@ def test_huge_upload_is_refused_before_it_reaches_the_inbox(env) -> None:
     # Without a length announced (chunked), the body is counted as it arrives.
     token = csrf_of(c.get("/upload").text)
     boundary = "njiaboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n"
-            "Content-Type: text/csv\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
 
     def body():
         yield head
@@ -438,8 +473,7 @@ def test_huge_upload_is_refused_before_it_reaches_the_inbox(env) -> None:
             yield b"y" * 65536
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = c.post("/upload", content=body(),
-                      headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    response = c.post("/upload", content=body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"})
     assert response.status_code == 413
     # Just over the limit in the file itself (the form around it is within bounds).
     response = upload(c, "over.csv", accepted_csv() + b"z" * (MAX_BYTES - len(accepted_csv()) + 1))

@@ -48,9 +48,15 @@ class Browser:
 
     def resize(self, width: int) -> None:
         self.width = width
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": 800 if width == PHONE else 900, "deviceScaleFactor": 1,
-                   "mobile": width == PHONE})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": width,
+                "height": 800 if width == PHONE else 900,
+                "deviceScaleFactor": 1,
+                "mobile": width == PHONE,
+            },
+        )
 
     def wait(self, path_pattern: str, timeout: float = 90) -> str:
         """Wait until a page whose path matches has loaded; returns the path."""
@@ -68,8 +74,12 @@ class Browser:
         self.wait(re.escape(path.split("?")[0]))
 
     def key(self, key: str, code: str | None = None, text: str | None = None, shift: bool = False) -> None:
-        common = {"key": key, "code": code or key, "windowsVirtualKeyCode": {"Tab": 9, "Enter": 13}.get(key, 0),
-                  "modifiers": 8 if shift else 0}
+        common = {
+            "key": key,
+            "code": code or key,
+            "windowsVirtualKeyCode": {"Tab": 9, "Enter": 13}.get(key, 0),
+            "modifiers": 8 if shift else 0,
+        }
         self.send("Input.dispatchKeyEvent", {"type": "keyDown", **common, **({"text": text} if text else {})})
         self.send("Input.dispatchKeyEvent", {"type": "keyUp", **common})
 
@@ -88,9 +98,15 @@ class Browser:
 
     def shot(self, name: str) -> Path:
         height = self.js("document.documentElement.scrollHeight")
-        data = self.send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": self.width, "height": min(height, 4000), "scale": 1}}, timeout=60)
+        data = self.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": self.width, "height": min(height, 4000), "scale": 1},
+            },
+            timeout=60,
+        )
         path = self.shots / f"{name}-{self.width}.png"
         path.write_bytes(base64.b64decode(data["data"]))
         return path
@@ -129,8 +145,10 @@ class Browser:
             self.js("document.querySelector('#lang-switch').focus()")
             self.key("Enter", text="\r")
             deadline = time.monotonic() + 30
-            while self.js("(document.documentElement && document.documentElement.lang) + document.readyState") \
-                    != lang + "complete":
+            while (
+                self.js("(document.documentElement && document.documentElement.lang) + document.readyState")
+                != lang + "complete"
+            ):
                 assert time.monotonic() < deadline, "the language link did nothing"
                 time.sleep(0.05)
             assert self.js("location.pathname") == path
@@ -149,8 +167,9 @@ def served(server_home: Path, tmp_path: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -183,9 +202,11 @@ def test_sign_in_upload_feedback_history_in_both_languages_on_phone_and_desktop(
     b.go("/signin")
     b.shot("signin-en")
     b.sign_in(PEOPLE["alpha"])
-    expected = {"accepted.csv": ("accepted", "Accepted", "Limepokelewa"),
-                "partly.xlsx": ("accepted_with_errors", "Partly accepted", "Limepokelewa kwa sehemu"),
-                "rejected.csv": ("rejected", "Rejected", "Limekataliwa")}
+    expected = {
+        "accepted.csv": ("accepted", "Accepted", "Limepokelewa"),
+        "partly.xlsx": ("accepted_with_errors", "Partly accepted", "Limepokelewa kwa sehemu"),
+        "rejected.csv": ("rejected", "Rejected", "Limekataliwa"),
+    }
     for width, name in ((PHONE, "accepted.csv"), (DESKTOP, "partly.xlsx"), (PHONE, "rejected.csv")):
         b.resize(width)
         b.language("en")
@@ -233,8 +254,12 @@ def test_sign_in_upload_feedback_history_in_both_languages_on_phone_and_desktop(
 
     # No script, no CSP violation, no console error, nothing fetched from anywhere else.
     events = b.dt.events
-    errors = [e for e in events if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    errors = [
+        e
+        for e in events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
     assert errors == [], [e["params"].get("entry", e["params"]) for e in errors[:3]]
     requested = {e["params"]["request"]["url"] for e in events if e.get("method") == "Network.requestWillBeSent"}
     assert requested and all(u.startswith(b.base) for u in requested), sorted(requested)[:5]

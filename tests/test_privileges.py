@@ -31,9 +31,13 @@ def sweep(conn: psycopg.Connection) -> list[str]:
         " where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')"
         " and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'"
     ).fetchall()
-    schemas = [r[0] for r in conn.execute(
-        "select nspname from pg_namespace where nspname not in ('pg_catalog', 'information_schema')"
-        " and nspname not like 'pg\\_%'")]
+    schemas = [
+        r[0]
+        for r in conn.execute(
+            "select nspname from pg_namespace where nspname not in ('pg_catalog', 'information_schema')"
+            " and nspname not like 'pg\\_%'"
+        )
+    ]
     for role, readable in ROLES.items():
         for oid, schema, name, kind in relations:
             if kind == "S":
@@ -48,8 +52,9 @@ def sweep(conn: psycopg.Connection) -> list[str]:
                     problems.append(f"{role} {'has' if has else 'lacks'} {priv} on {schema}.{name}")
             if schema not in readable:
                 for priv in ("SELECT", "INSERT", "UPDATE", "REFERENCES"):
-                    if conn.execute("select has_any_column_privilege(%s, %s::oid, %s)",
-                                    (role, oid, priv)).fetchone()[0]:
+                    if conn.execute("select has_any_column_privilege(%s, %s::oid, %s)", (role, oid, priv)).fetchone()[
+                        0
+                    ]:
                         problems.append(f"{role} has column {priv} on {schema}.{name}")
         for schema in schemas:
             usage = conn.execute("select has_schema_privilege(%s, %s, 'USAGE')", (role, schema)).fetchone()[0]
@@ -61,8 +66,11 @@ def sweep(conn: psycopg.Connection) -> list[str]:
         for priv in ("CREATE", "TEMP"):  # TEMP is PUBLIC's by default: migration 070 takes it back
             if conn.execute("select has_database_privilege(%s, current_database(), %s)", (role, priv)).fetchone()[0]:
                 problems.append(f"{role} has {priv} on the database")
-        attrs = conn.execute("select rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication"
-                             " from pg_roles where rolname = %s", (role,)).fetchone()
+        attrs = conn.execute(
+            "select rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication"
+            " from pg_roles where rolname = %s",
+            (role,),
+        ).fetchone()
         if any(attrs):
             problems.append(f"{role} has role attributes {attrs}")
     return problems
@@ -93,8 +101,10 @@ def test_dbt_recreating_tables_and_swapping_schemas_keeps_access(settings):
     with warehouse.connect(settings, autocommit=True) as conn:
         conn.execute(DBT_LIKE)
         # dbt's table materialisation: build beside, rename the old one away, rename the new one in, drop
-        conn.execute("create table reporting.cases_by_route__dbt_tmp as select 2025 as report_year, 20 as cases,"
-                     " false as suppressed")
+        conn.execute(
+            "create table reporting.cases_by_route__dbt_tmp as select 2025 as report_year, 20 as cases,"
+            " false as suppressed"
+        )
         conn.execute("alter table reporting.cases_by_route rename to cases_by_route__dbt_backup")
         conn.execute("alter table reporting.cases_by_route__dbt_tmp rename to cases_by_route")
         conn.execute("drop table reporting.cases_by_route__dbt_backup")
@@ -113,11 +123,12 @@ def test_dbt_recreating_tables_and_swapping_schemas_keeps_access(settings):
         # moving a finished table into the published schema also counts
         conn.execute("alter table reporting__build.cases_by_route set schema reporting")
         assert sweep(conn) == []
-        assert conn.execute("select has_table_privilege('njia_public', 'reporting.t_new', 'SELECT'),"
-                            " has_table_privilege('njia_public', 'reporting.cases_by_route', 'SELECT'),"
-                            " has_table_privilege('njia_analyst', 'marts.t_new', 'SELECT'),"
-                            " has_table_privilege('njia_public', 'reporting__k5.cases_by_route', 'SELECT')"
-                            ).fetchone() == (True, True, True, False)
+        assert conn.execute(
+            "select has_table_privilege('njia_public', 'reporting.t_new', 'SELECT'),"
+            " has_table_privilege('njia_public', 'reporting.cases_by_route', 'SELECT'),"
+            " has_table_privilege('njia_analyst', 'marts.t_new', 'SELECT'),"
+            " has_table_privilege('njia_public', 'reporting__k5.cases_by_route', 'SELECT')"
+        ).fetchone() == (True, True, True, False)
 
 
 def test_grant_published_repairs_a_swap_without_the_event_trigger(settings):
@@ -149,14 +160,19 @@ def test_passwords_come_from_the_environment_and_logins_see_only_their_schemas(s
         conn.execute("insert into reporting.coverage values (2025, 40)")
         conn.execute("insert into marts.fct_route_reports values (1, 40)")
         conn.execute("alter role njia_public_user nologin password null")  # roles are shared by test databases
-    done = access.apply(settings, environ={"NJIA_ANALYST_PASSWORD": "analyst-secret-1",
-                                           "NJIA_PUBLIC_PASSWORD": ""})
-    assert done == {"njia_analyst_user": "password set",
-                    "njia_public_user": "unchanged: NJIA_PUBLIC_PASSWORD is not set"}
+    done = access.apply(settings, environ={"NJIA_ANALYST_PASSWORD": "analyst-secret-1", "NJIA_PUBLIC_PASSWORD": ""})
+    assert done == {
+        "njia_analyst_user": "password set",
+        "njia_public_user": "unchanged: NJIA_PUBLIC_PASSWORD is not set",
+    }
     with warehouse.connect(settings) as conn:
-        rows = {r[0]: r[1:] for r in conn.execute(
-            "select rolname, rolcanlogin, coalesce(rolpassword like 'SCRAM-SHA-256$%%', false) from pg_authid"
-            " where rolname like 'njia\\_%%\\_user'")}
+        rows = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "select rolname, rolcanlogin, coalesce(rolpassword like 'SCRAM-SHA-256$%%', false) from pg_authid"
+                " where rolname like 'njia\\_%%\\_user'"
+            )
+        }
     assert rows == {"njia_analyst_user": (True, True), "njia_public_user": (False, False)}
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(_login(settings, "njia_public_user")).close()  # NOLOGIN until a password is set
@@ -172,6 +188,8 @@ def test_passwords_come_from_the_environment_and_logins_see_only_their_schemas(s
         assert conn.execute("select cases_estimated from fct_route_reports").fetchone() == (40,)
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("create temp table x (a int)")
-    with psycopg.connect(_login(settings, "njia_analyst_user")) as conn, pytest.raises(
-            psycopg.errors.InsufficientPrivilege):
+    with (
+        psycopg.connect(_login(settings, "njia_analyst_user")) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
         conn.execute("select * from ops.submissions")

@@ -33,43 +33,98 @@ YEAR = 2025
 W = None  # a withheld cell
 
 COUNTIES = {  # code: (name, province, 2025, 2024)
-    "047": ("Nairobi City", "Nairobi", 142, 120), "001": ("Mombasa", "Coast", 96, 101),
-    "042": ("Kisumu", "Nyanza", 64, 40), "037": ("Kakamega", "Western", 51, 47),
-    "040": ("Busia", "Western", 38, 29), "003": ("Kilifi", "Coast", 27, 33), "032": ("Nakuru", "Rift Valley", 23, W),
-    "022": ("Kiambu", "Central", 19, 14), "016": ("Machakos", "Eastern", W, 12), "007": ("Garissa", "North Eastern", W, W),
+    "047": ("Nairobi City", "Nairobi", 142, 120),
+    "001": ("Mombasa", "Coast", 96, 101),
+    "042": ("Kisumu", "Nyanza", 64, 40),
+    "037": ("Kakamega", "Western", 51, 47),
+    "040": ("Busia", "Western", 38, 29),
+    "003": ("Kilifi", "Coast", 27, 33),
+    "032": ("Nakuru", "Rift Valley", 23, W),
+    "022": ("Kiambu", "Central", 19, 14),
+    "016": ("Machakos", "Eastern", W, 12),
+    "007": ("Garissa", "North Eastern", W, W),
 }
-PROVINCES = {"Nairobi": (142, 120), "Coast": (123, 134), "Western": (89, 76), "Nyanza": (64, 40),
-             "Rift Valley": (23, 12), "Central": (19, 14), "Eastern": (W, 12), "North Eastern": (W, W)}
-DESTINATIONS = {"SA": ("Saudi Arabia", 131, 118), "QA": ("Qatar", 77, 52), "KE": ("Kenya", 64, 70),
-                "OM": ("Oman", 48, 31), "UG": ("Uganda", 40, 36), "LB": ("Lebanon", 17, 22),
-                "AE": ("United Arab Emirates", 60, 44), "SO": ("Somalia", W, W), "TZ": ("Tanzania", W, 11)}
+PROVINCES = {
+    "Nairobi": (142, 120),
+    "Coast": (123, 134),
+    "Western": (89, 76),
+    "Nyanza": (64, 40),
+    "Rift Valley": (23, 12),
+    "Central": (19, 14),
+    "Eastern": (W, 12),
+    "North Eastern": (W, W),
+}
+DESTINATIONS = {
+    "SA": ("Saudi Arabia", 131, 118),
+    "QA": ("Qatar", 77, 52),
+    "KE": ("Kenya", 64, 70),
+    "OM": ("Oman", 48, 31),
+    "UG": ("Uganda", 40, 36),
+    "LB": ("Lebanon", 17, 22),
+    "AE": ("United Arab Emirates", 60, 44),
+    "SO": ("Somalia", W, W),
+    "TZ": ("Tanzania", W, 11),
+}
 ROUTES = [  # origin, transit, destination, label, cases
     ("county:047", "airport:NBO", "country:SA", "Nairobi City → Jomo Kenyatta International → Saudi Arabia", 58),
-    ("county:047", "airport:NBO;airport:DOH", "country:QA",
-     "Nairobi City → Jomo Kenyatta International → Hamad International → Qatar", 49),
+    (
+        "county:047",
+        "airport:NBO;airport:DOH",
+        "country:QA",
+        "Nairobi City → Jomo Kenyatta International → Hamad International → Qatar",
+        49,
+    ),
     ("county:001", "airport:MBA", "country:OM", "Mombasa → Moi International → Oman", 31),
     ("county:003", "", "county:001", "Kilifi → Mombasa", 27),
     ("county:042", "border:Busia", "country:UG", "Kisumu → Busia → Uganda", 22),
     ("county:040", "border:Malaba", "country:UG", "Busia → Malaba → Uganda", 18),
-    ("county:037", "airport:NBO;airport:DOH", "country:LB",
-     "Kakamega → Jomo Kenyatta International → Hamad International → Lebanon", 17),
-    ("county:047", "airport:NBO;airport:DXB", "country:AE",
-     "Nairobi City → Jomo Kenyatta International → Dubai International → United Arab Emirates", 35),
+    (
+        "county:037",
+        "airport:NBO;airport:DOH",
+        "country:LB",
+        "Kakamega → Jomo Kenyatta International → Hamad International → Lebanon",
+        17,
+    ),
+    (
+        "county:047",
+        "airport:NBO;airport:DXB",
+        "country:AE",
+        "Nairobi City → Jomo Kenyatta International → Dubai International → United Arab Emirates",
+        35,
+    ),
     ("county:037", "airport:NBO", "country:SA", "Kakamega → Jomo Kenyatta International → Saudi Arabia", 15),
     ("county:032", "", "county:047", "Nakuru → Nairobi City", 14),
     ("county:022", "airport:NBO", "country:QA", "Kiambu → Jomo Kenyatta International → Qatar", 13),
-    ("county:001", "airport:MBA;airport:DXB", "country:AE",
-     "Mombasa → Moi International → Dubai International → United Arab Emirates", 25),
+    (
+        "county:001",
+        "airport:MBA;airport:DXB",
+        "country:AE",
+        "Mombasa → Moi International → Dubai International → United Arab Emirates",
+        25,
+    ),
     ("county:007", "border:Liboi", "country:SO", "Garissa → Liboi → Somalia", W),
     ("county:016", "border:Namanga", "country:TZ", "Machakos → Namanga → Tanzania", W),
 ]
-CARRIERS = {"KQ": ("Kenya Airways", 120), "QR": ("Qatar Airways", 88), "EK": ("Emirates", 54),
-            "ET": ("Ethiopian Airlines", 31), "SV": ("Saudia", 22), "FZ": ("flydubai", 12), "WB": ("RwandAir", W),
-            "other": ("Other", W)}
-TRANSIT = {"airport:NBO": ("Jomo Kenyatta International", 187), "airport:DOH": ("Hamad International", 66),
-           "airport:MBA": ("Moi International", 56), "airport:DXB": ("Dubai International", 60),
-           "border:Busia": ("Busia", 22), "border:Malaba": ("Malaba", 18), "border:Liboi": ("Liboi", W),
-           "border:Namanga": ("Namanga", W)}
+CARRIERS = {
+    "KQ": ("Kenya Airways", 120),
+    "QR": ("Qatar Airways", 88),
+    "EK": ("Emirates", 54),
+    "ET": ("Ethiopian Airlines", 31),
+    "SV": ("Saudia", 22),
+    "FZ": ("flydubai", 12),
+    "WB": ("RwandAir", W),
+    "other": ("Other", W),
+}
+TRANSIT = {
+    "airport:NBO": ("Jomo Kenyatta International", 187),
+    "airport:DOH": ("Hamad International", 66),
+    "airport:MBA": ("Moi International", 56),
+    "airport:DXB": ("Dubai International", 60),
+    "border:Busia": ("Busia", 22),
+    "border:Malaba": ("Malaba", 18),
+    "border:Liboi": ("Liboi", W),
+    "border:Namanga": ("Namanga", W),
+}
 
 
 def _seed(name: str) -> dict[str, tuple[str, str]]:
@@ -77,12 +132,33 @@ def _seed(name: str) -> dict[str, tuple[str, str]]:
         return {r["code"]: (r["label_en"], r["label_sw"]) for r in csv.DictReader(fh)}
 
 
-EXPLOITATION = {"domestic_servitude": 161, "forced_labour": 122, "sexual_exploitation": 61, "child_labour": 19,
-                "forced_marriage": W, "organ_removal": W}
-RECRUITMENT = {"unregistered_agent": 170, "social_media": 93, "friend_or_acquaintance": 71, "family": 40,
-               "registered_agency": 28, "online_advert": 12, "abduction": W}
-CONTROL = {"withholds_documents": 201, "false_promises": 177, "takes_earnings": 150, "restricts_movement": 96,
-           "physical_abuse": 61, "debt_bondage": 45, "threats": 23, "sexual_abuse": W}
+EXPLOITATION = {
+    "domestic_servitude": 161,
+    "forced_labour": 122,
+    "sexual_exploitation": 61,
+    "child_labour": 19,
+    "forced_marriage": W,
+    "organ_removal": W,
+}
+RECRUITMENT = {
+    "unregistered_agent": 170,
+    "social_media": 93,
+    "friend_or_acquaintance": 71,
+    "family": 40,
+    "registered_agency": 28,
+    "online_advert": 12,
+    "abduction": W,
+}
+CONTROL = {
+    "withholds_documents": 201,
+    "false_promises": 177,
+    "takes_earnings": 150,
+    "restricts_movement": 96,
+    "physical_abuse": 61,
+    "debt_bondage": 45,
+    "threats": 23,
+    "sexual_abuse": W,
+}
 
 
 def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tuple]]:
@@ -105,15 +181,19 @@ def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tu
         rows["cases_by_carrier"].append((year, code, name, *cell(cur)))
     for code, (name, cur) in TRANSIT.items():
         rows["cases_by_transit_point"].append((year, code, name, *cell(cur)))
-    for table, seed, values in (("cases_by_exploitation_type", "exploitation_types", EXPLOITATION),
-                                ("cases_by_recruitment_method", "recruitment_methods", RECRUITMENT),
-                                ("cases_by_means_of_control", "means_of_control", CONTROL)):
+    for table, seed, values in (
+        ("cases_by_exploitation_type", "exploitation_types", EXPLOITATION),
+        ("cases_by_recruitment_method", "recruitment_methods", RECRUITMENT),
+        ("cases_by_means_of_control", "means_of_control", CONTROL),
+    ):
         labels = _seed(seed)
         for code, cur in values.items():
             rows[table].append((year, code, *labels[code], *cell(cur)))
     rows["coverage"] += [(year, 14, 39, 412, 375, 41), (prev, 11, 30, 350, 317, 33)]
     if hostile:
-        rows["cases_by_origin_county"].append((year, "999", '=HYPERLINK("http://evil.example","x")', "+Coast", 12, False))
+        rows["cases_by_origin_county"].append(
+            (year, "999", '=HYPERLINK("http://evil.example","x")', "+Coast", 12, False)
+        )
         rows["cases_by_route"].append((year, "county:999", "@SUM(A1)", "country:QA", "-2+3 → \tQatar\r", 20, False))
         rows["cases_by_carrier"].append((year, "=1+1", "@carrier", 14, False))
         rows["cases_by_destination_country"].append((year, "XX", "<script>alert(1)</script>", 13, False))
@@ -124,8 +204,10 @@ def create_reporting(settings, rows: dict[str, list[tuple]], schema: str = "repo
     """The reporting tables with the columns and types of dbt's models (njia.reporting_tables)."""
     with warehouse.connect(settings) as conn:
         for t in TABLES:
-            columns = ", ".join(f"{c} {data_type}" + (" not null" if c == "suppressed" else "")
-                                for c, data_type in zip(t.columns, t.data_types, strict=True))
+            columns = ", ".join(
+                f"{c} {data_type}" + (" not null" if c == "suppressed" else "")
+                for c, data_type in zip(t.columns, t.data_types, strict=True)
+            )
             conn.execute(f"create table {schema}.{t.name} (report_year integer not null, {columns})")
         for name, data in rows.items():
             if data:
@@ -295,8 +377,10 @@ def assert_pack_matches(settings, out: Path, year: int = YEAR) -> None:
                 assert (r["cases"] == "") == (r["suppressed"] == "true")
     # The header figures are the coverage row.
     cov = db_rows(settings, "coverage", year)[0]
-    shown = {k: None if v in ("withheld", "imezuiliwa", "withheldimezuiliwa") else int(v.replace(",", ""))
-             for k, v in html.figures.items()}
+    shown = {
+        k: None if v in ("withheld", "imezuiliwa", "withheldimezuiliwa") else int(v.replace(",", ""))
+        for k, v in html.figures.items()
+    }
     assert shown == {k: cov[k] for k in ("cases_total", "organisations", "submissions", "route_records", "periods")}
 
 
@@ -311,9 +395,16 @@ def test_csv_xlsx_html_and_reporting_tables_agree(pack):
 def test_charts_show_the_published_figures_and_withheld_never_as_zero(pack):
     settings, out = pack
     html = parse_html(out / f"njia-report-{YEAR}.html")
-    for name in ("cases_by_province", "cases_by_origin_county", "cases_by_destination_country",
-                 "cases_by_exploitation_type", "cases_by_recruitment_method", "cases_by_means_of_control",
-                 "cases_by_carrier", "cases_by_transit_point"):
+    for name in (
+        "cases_by_province",
+        "cases_by_origin_county",
+        "cases_by_destination_country",
+        "cases_by_exploitation_type",
+        "cases_by_recruitment_method",
+        "cases_by_means_of_control",
+        "cases_by_carrier",
+        "cases_by_transit_point",
+    ):
         t = TABLE_BY_NAME[name]
         expected = {"|".join(str(r[c]) for c in t.key): r["cases"] for r in db_rows(settings, name)}
         bars = html.bars[name]
@@ -456,9 +547,11 @@ def test_previous_year_missing_leaves_out_the_change(settings, fake_schema, tmp_
 # ------------------------------------------------------------------------------------------- end to end
 
 
-E2E_HEADER = ("reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
-              "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
-              "female_cases,male_cases,child_cases")
+E2E_HEADER = (
+    "reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
+    "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
+    "female_cases,male_cases,child_cases"
+)
 E2E_FILES = {  # fictional organisations and figures; one file each (every file costs a validation run)
     "ALPHA/alpha.csv": [
         "2025-Q1,KE,Nairobi,NBO;DOH,QA,,domestic_servitude,,KQ;QR,social_media,withholds_documents,40,36,4,0",
@@ -490,7 +583,9 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
         (inbox / name).write_text("\n".join([E2E_HEADER, *rows]) + "\n", encoding="utf-8")
     settings.organisations_path.write_text(
         "organisation_code,organisation_name,organisation_type,county_code,active\n"
-        "ALPHA,Alpha Fictional Trust,ngo,047,true\nBETA,Beta Imaginary Group,cbo,042,true\n", encoding="utf-8")
+        "ALPHA,Alpha Fictional Trust,ngo,047,true\nBETA,Beta Imaginary Group,cbo,042,true\n",
+        encoding="utf-8",
+    )
     outcomes = ingest(settings)
     assert sorted(o.status for o in outcomes) == ["accepted"] * len(E2E_FILES), [o.as_json() for o in outcomes]
     result = transform.build(settings)
@@ -509,9 +604,11 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
     page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
     assert 'id="change"' in page  # 2024 was published too
     with warehouse.connect(settings) as conn:
-        readable = conn.execute("select bool_and(has_table_privilege('njia_public', c.oid, 'SELECT'))"
-                                " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-                                " where n.nspname = 'reporting' and c.relkind = 'r'").fetchone()[0]
+        readable = conn.execute(
+            "select bool_and(has_table_privilege('njia_public', c.oid, 'SELECT'))"
+            " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'reporting' and c.relkind = 'r'"
+        ).fetchone()[0]
     assert readable
 
     # k = 1 (internal): the same models into a private schema, dropped afterwards; nothing withheld.
@@ -520,12 +617,12 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
     assert sum(int(r["cases"]) for r in routes) == 40 + 35 + 22 + 14 + 5 + 12 + 18 + 3 + 16
     assert all(r["suppressed"] == "false" for r in routes)
     _, coverage = read_csv(inside / "csv" / "coverage.csv")
-    assert coverage == [{"organisations": "2", "submissions": "2", "route_records": "9", "cases_total": "165",
-                         "periods": "4"}]
+    assert coverage == [
+        {"organisations": "2", "submissions": "2", "route_records": "9", "cases_total": "165", "periods": "4"}
+    ]
     assert "INTERNAL" in (inside / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
     with warehouse.connect(settings) as conn:
-        assert conn.execute("select count(*) from pg_namespace where nspname like 'reporting\\_k%%'"
-                            ).fetchone()[0] == 0
+        assert conn.execute("select count(*) from pg_namespace where nspname like 'reporting\\_k%%'").fetchone()[0] == 0
 
 
 # ------------------------------------------------------------------------------------------- Chromium
@@ -561,13 +658,19 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
         session = dt.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             dt.send(f"{domain}.enable", {}, session)
-        dt.send("Emulation.setDeviceMetricsOverride",
-                {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+        dt.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session,
+        )
         dt.events.clear()
         dt.send("Page.navigate", {"url": page.as_uri()}, session)
         dt.wait_for("Page.loadEventFired")
 
-        state = evaluate(dt, session, """({
+        state = evaluate(
+            dt,
+            session,
+            """({
           charts: [...document.querySelectorAll('svg.chart')].map(s => {
             const r = s.getBoundingClientRect();
             return {id: s.dataset.chart, w: r.width, h: r.height,
@@ -577,20 +680,34 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
           bands: [...document.querySelectorAll('path.band')].filter(p => p.getBBox().height >= 0).length,
           heading: [...document.querySelectorAll('h1 span')].filter(s => s.offsetParent).map(s => s.textContent),
           height: document.documentElement.scrollHeight,
-        })""")
+        })""",
+        )
         assert {c["id"] for c in state["charts"]} >= {
-            "cases_by_route", "cases_by_province", "cases_by_origin_county", "cases_by_destination_country",
-            "cases_by_carrier", "cases_by_recruitment_method", "cases_by_means_of_control",
-            "cases_by_exploitation_type", "cases_by_transit_point"}
+            "cases_by_route",
+            "cases_by_province",
+            "cases_by_origin_county",
+            "cases_by_destination_country",
+            "cases_by_carrier",
+            "cases_by_recruitment_method",
+            "cases_by_means_of_control",
+            "cases_by_exploitation_type",
+            "cases_by_transit_point",
+        }
         for c in state["charts"]:
             assert c["w"] > 200 and c["h"] > 50 and c["marks"] > 0, c
         assert state["bars"] > 40 and state["bands"] >= 2 * 10
         assert state["heading"] == [f"Human trafficking routes in Kenya, {YEAR}"]
 
-        shot = dt.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
-                                                  "clip": {"x": 0, "y": 0, "width": 1280,
-                                                           "height": min(state["height"], 6000), "scale": 1}},
-                       session, timeout=60)["data"]
+        shot = dt.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": 1280, "height": min(state["height"], 6000), "scale": 1},
+            },
+            session,
+            timeout=60,
+        )["data"]
         import base64
 
         (tmp_path / "report.png").write_bytes(base64.b64decode(shot))
@@ -604,14 +721,18 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
 
         # The language toggle switches the visible text to Swahili without any script.
         evaluate(dt, session, "document.querySelector('label[for=lang-sw]').click()")
-        sw = evaluate(dt, session, "[...document.querySelectorAll('h1 span')].filter(s => s.offsetParent)"
-                                   ".map(s => s.textContent)")
+        sw = evaluate(
+            dt, session, "[...document.querySelectorAll('h1 span')].filter(s => s.offsetParent).map(s => s.textContent)"
+        )
         assert sw == [f"Njia za usafirishaji haramu wa binadamu nchini Kenya, {YEAR}"]
 
-        errors = [e for e in dt.events
-                  if (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-                  or e.get("method") == "Runtime.exceptionThrown"
-                  or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+        errors = [
+            e
+            for e in dt.events
+            if (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+            or e.get("method") == "Runtime.exceptionThrown"
+            or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+        ]
         assert errors == []
         requests = [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]
         assert [u for u in requests if not u.startswith(("file:", "data:"))] == []

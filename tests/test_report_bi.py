@@ -42,7 +42,7 @@ def test_question_runs_as_the_public_role(settings, question: Path):
     required = "{{year}}" in OPTIONAL.sub("", text)
     with warehouse.connect(settings) as conn:
         conn.execute("set role njia_public")
-        for year in ([YEAR] if required else [None, YEAR]):
+        for year in [YEAR] if required else [None, YEAR]:
             cur = conn.execute(render(text, year))
             names = [d.name for d in cur.description]
             rows = cur.fetchall()
@@ -65,7 +65,9 @@ def test_year_on_year_keeps_withheld_cells_withheld(settings):
         names = [d.name for d in cur.description]
         rows = {r[0]: dict(zip(names, r, strict=True)) for r in cur}
     assert rows["QA"]["change"] == 77 - 52
-    assert rows["TZ"]["this_year"] == "withheld" and rows["TZ"]["previous_year"] == "11" and rows["TZ"]["change"] is None
+    assert (
+        rows["TZ"]["this_year"] == "withheld" and rows["TZ"]["previous_year"] == "11" and rows["TZ"]["change"] is None
+    )
     assert rows["SO"]["change"] is None
 
 

@@ -38,8 +38,12 @@ def test_dag_parses_with_schedule_params_and_docs(dag):
     # thin: at parse time the DAG file imports only Airflow's SDK and the shared helpers; the rest is
     # imported inside the task
     tree = ast.parse((DAGS_DIR / "njia_yearly_report.py").read_text(encoding="utf-8"))
-    top = {n.module if isinstance(n, ast.ImportFrom) else a.name for n in tree.body
-           if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    top = {
+        n.module if isinstance(n, ast.ImportFrom) else a.name
+        for n in tree.body
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        for a in n.names
+    }
     assert top <= {"__future__", "logging", "datetime", "typing", "airflow.sdk", "njia_common"}
 
 
@@ -48,8 +52,9 @@ def test_next_run_is_15_january_for_the_year_before(dag):
     from airflow.timetables.base import DataInterval, TimeRestriction
 
     info = coerce_to_core_timetable(dag.timetable).next_dagrun_info(
-        last_automated_data_interval=DataInterval(datetime(2025, 1, 15, 3, tzinfo=UTC),
-                                                  datetime(2025, 1, 15, 3, tzinfo=UTC)),
+        last_automated_data_interval=DataInterval(
+            datetime(2025, 1, 15, 3, tzinfo=UTC), datetime(2025, 1, 15, 3, tzinfo=UTC)
+        ),
         restriction=TimeRestriction(earliest=None, latest=None, catchup=False),
     )
     assert info.logical_date.isoformat().startswith("2026-01-15T03:00")  # 06:00 in Nairobi

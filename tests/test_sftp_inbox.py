@@ -47,7 +47,8 @@ def _known_hosts(sftp: SftpServer, path: Path, port: int | None = None) -> Path:
 
 def _settings(server_home: Path, tmp_path: Path, sftp: SftpServer, port: int | None = None, **extra) -> Settings:
     s = new_settings(
-        server_home, tmp_path,
+        server_home,
+        tmp_path,
         sftp_key=sftp.keys[sftp.njia_user],
         sftp_known_hosts=_known_hosts(sftp, tmp_path / "known_hosts", port),
         **extra,
@@ -111,7 +112,9 @@ def test_files_read_over_sftp_archived_locally_feedback_written_back(
     _upload(sftp, "SFTP_B", "2020-q1.csv", csv_bytes(grid(rows(3) + [row(cases_estimated=99, exploitation_type="")])))
     outcomes = ingest(s, workers=1)
     assert sorted((o.organisation, o.status, o.rows_loaded) for o in outcomes) == [
-        ("SFTP_A", "accepted", 5), ("SFTP_B", "accepted_with_errors", 3)]
+        ("SFTP_A", "accepted", 5),
+        ("SFTP_B", "accepted_with_errors", 3),
+    ]
     assert all(o.file.startswith("sftp://") for o in outcomes)
     for o in outcomes:  # the bytes are kept locally, by their SHA-256
         assert (s.archive_dir / o.sha256[:2] / o.sha256).is_file()
@@ -203,7 +206,8 @@ def test_a_connection_dropped_mid_file_is_retried_without_a_duplicate(
         assert proxy.cut and proxy.connections >= 2
         assert [(o.status, o.rows_loaded) for o in outcomes] == [("accepted", 3000)]
         assert query(s, "select count(*), count(distinct (submission_id, row_number)) from raw.route_reports") == [
-            (3000, 3000)]
+            (3000, 3000)
+        ]
         assert ingest(s, workers=1) == []
         assert query(s, "select count(*) from ops.submissions") == [(1,)]
     finally:

@@ -22,22 +22,26 @@ def _loaded(settings: Settings, *, organisations_days_ago: int, routes_days_ago:
     with warehouse.connect(settings) as conn:
         conn.execute("delete from raw.route_reports")
         conn.execute("delete from raw.organisations")
-        conn.execute("insert into raw.organisations (organisation_code, organisation_name, loaded_at)"
-                     " values ('ALPHA', 'Alpha Fictional Trust', now() - make_interval(days => %s))",
-                     (organisations_days_ago,))
+        conn.execute(
+            "insert into raw.organisations (organisation_code, organisation_name, loaded_at)"
+            " values ('ALPHA', 'Alpha Fictional Trust', now() - make_interval(days => %s))",
+            (organisations_days_ago,),
+        )
         if routes_days_ago is None:
             return
         submission = conn.execute(
             "insert into ops.submissions (organisation_code, file_path, file_name, sha256, size_bytes, status,"
             " rows_read, rows_loaded) values ('ALPHA', 'ALPHA/a.csv', 'a.csv',"
             " encode(sha256(random()::text::bytea), 'hex'), 1, 'accepted', 1, 1)"  # other bytes at every call
-            " returning submission_id").fetchone()[0]
+            " returning submission_id"
+        ).fetchone()[0]
         conn.execute(
             "insert into raw.route_reports (submission_id, row_number, organisation_code, reporting_period,"
             " period_start, period_end, origin_country, destination_country, exploitation_type, cases_estimated,"
             " loaded_at) values (%s, 2, 'ALPHA', '2024', '2024-01-01', '2024-12-31', 'KE', 'QA', 'forced_labour',"
             " 12, now() - make_interval(days => %s))",
-            (submission, routes_days_ago))
+            (submission, routes_days_ago),
+        )
 
 
 def _by_source(result: transform.FreshnessResult) -> dict[str, transform.SourceFreshness]:
@@ -71,16 +75,24 @@ def test_stale_sources_alert_once_per_window(settings: Settings) -> None:
     _loaded(settings, organisations_days_ago=0, routes_days_ago=50)
     transform.freshness(settings)
     transform.freshness(settings)  # the transform DAG checks after every build
-    assert _alerts(settings) == [(
-        "sources_stale", "1 source(s) stale: raw.route_reports warn",
-        "raw.route_reports: last load 50 days ago; warn after 45 days, error after 120 days")]
+    assert _alerts(settings) == [
+        (
+            "sources_stale",
+            "1 source(s) stale: raw.route_reports warn",
+            "raw.route_reports: last load 50 days ago; warn after 45 days, error after 120 days",
+        )
+    ]
 
     _loaded(settings, organisations_days_ago=50, routes_days_ago=130)
     transform.freshness(settings)
-    assert _alerts(settings)[1:] == [(
-        "sources_stale", "2 source(s) stale: raw.organisations warn, raw.route_reports error",
-        "raw.organisations: last load 50 days ago; warn after 45 days, error after 120 days\n"
-        "raw.route_reports: last load 130 days ago; warn after 45 days, error after 120 days")]
+    assert _alerts(settings)[1:] == [
+        (
+            "sources_stale",
+            "2 source(s) stale: raw.organisations warn, raw.route_reports error",
+            "raw.organisations: last load 50 days ago; warn after 45 days, error after 120 days\n"
+            "raw.route_reports: last load 130 days ago; warn after 45 days, error after 120 days",
+        )
+    ]
 
     _loaded(settings, organisations_days_ago=0, routes_days_ago=1)
     assert transform.freshness(settings).ok

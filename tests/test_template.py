@@ -123,19 +123,40 @@ def _fill(template_path: Path, out: Path, lang: str) -> list[dict]:
     wb = openpyxl.load_workbook(template_path)
     lists = drop_down_lists(lang)
     rows = [
-        {"reporting_period": "2024-Q1", "origin_county": lists["counties"][21], "transit_points": "NBO; DOH",
-         "destination_country": "Qatar", "exploitation_type": lists["exploitation_types"][1],
-         "transport_modes": lists["transport_modes"][0], "carriers": "Qatar Airways",
-         "recruitment_methods": lists["recruitment_methods"][1],
-         "means_of_control": f"{lists['means_of_control'][0]}; {lists['means_of_control'][1]}",
-         "cases_estimated": 14, "female_cases": 13, "male_cases": 1},
-        {"reporting_period": "2024-Q1", "origin_county": "15", "transit_points": "Machakos",
-         "destination_country": "KE", "destination_county": lists["counties"][0],
-         "exploitation_type": lists["exploitation_types"][4], "transport_modes": lists["transport_modes"][1],
-         "cases_estimated": 6, "child_cases": 6},
-        {"reporting_period": "2024-Q2", "origin_country": "Uganda", "transit_points": "Malaba",
-         "destination_country": "Kenya", "destination_county": lists["counties"][46],
-         "exploitation_type": lists["exploitation_types"][2], "cases_estimated": 3},
+        {
+            "reporting_period": "2024-Q1",
+            "origin_county": lists["counties"][21],
+            "transit_points": "NBO; DOH",
+            "destination_country": "Qatar",
+            "exploitation_type": lists["exploitation_types"][1],
+            "transport_modes": lists["transport_modes"][0],
+            "carriers": "Qatar Airways",
+            "recruitment_methods": lists["recruitment_methods"][1],
+            "means_of_control": f"{lists['means_of_control'][0]}; {lists['means_of_control'][1]}",
+            "cases_estimated": 14,
+            "female_cases": 13,
+            "male_cases": 1,
+        },
+        {
+            "reporting_period": "2024-Q1",
+            "origin_county": "15",
+            "transit_points": "Machakos",
+            "destination_country": "KE",
+            "destination_county": lists["counties"][0],
+            "exploitation_type": lists["exploitation_types"][4],
+            "transport_modes": lists["transport_modes"][1],
+            "cases_estimated": 6,
+            "child_cases": 6,
+        },
+        {
+            "reporting_period": "2024-Q2",
+            "origin_country": "Uganda",
+            "transit_points": "Malaba",
+            "destination_country": "Kenya",
+            "destination_county": lists["counties"][46],
+            "exploitation_type": lists["exploitation_types"][2],
+            "cases_estimated": 3,
+        },
     ]
     ws = wb[DATA_SHEET]
     for r, row in enumerate(rows, 2):

@@ -23,9 +23,11 @@ pytestmark = pytest.mark.slow
 
 UV = Path(sys.executable).with_name("uv")
 SOURCES = ("pyproject.toml", "README.md", "njia", "ingest", "njia_demo", "dbt_project", "expectations")
-HEADER = ("reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
-          "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
-          "female_cases,male_cases,child_cases")
+HEADER = (
+    "reporting_period,origin_country,origin_county,transit_points,destination_country,destination_county,"
+    "exploitation_type,transport_modes,carriers,recruitment_methods,means_of_control,cases_estimated,"
+    "female_cases,male_cases,child_cases"
+)
 FILES = {
     "ALPHA/alpha_2021.csv": [
         "2021-Q1,KE,Nairobi,NBO;DOH,QA,,domestic_servitude,,KQ;QR,social_media,withholds_documents,30,25,5,0",
@@ -71,8 +73,9 @@ def test_the_wheel_installed_outside_the_checkout_ingests_and_builds(tmp_path: P
     for name in SOURCES:
         path = REPO_ROOT / name
         if path.is_dir():
-            shutil.copytree(path, source / name,
-                            ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"))
+            shutil.copytree(
+                path, source / name, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__")
+            )
         else:
             shutil.copy2(path, source / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NJIA_", "VIRTUAL_ENV", "PYTHONPATH"))}
@@ -93,17 +96,25 @@ def test_the_wheel_installed_outside_the_checkout_ingests_and_builds(tmp_path: P
         (inbox / name).parent.mkdir(parents=True, exist_ok=True)
         (inbox / name).write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     registry = work / "organisations.csv"
-    registry.write_text("organisation_code,organisation_name,organisation_type,county_code,active\n"
-                        "ALPHA,Alpha Fictional Trust,ngo,047,true\nBETA,Beta Imaginary Group,cbo,042,true\n",
-                        encoding="utf-8")
-    env.update(NJIA_HOME=str(tmp_path / "home"), NJIA_ORGANISATIONS=str(registry), GX_ANALYTICS_ENABLED="false",
-               PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    registry.write_text(
+        "organisation_code,organisation_name,organisation_type,county_code,active\n"
+        "ALPHA,Alpha Fictional Trust,ngo,047,true\nBETA,Beta Imaginary Group,cbo,042,true\n",
+        encoding="utf-8",
+    )
+    env.update(
+        NJIA_HOME=str(tmp_path / "home"),
+        NJIA_ORGANISATIONS=str(registry),
+        GX_ANALYTICS_ENABLED="false",
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+    )
     njia = venv / "bin" / "njia"
     try:
         _run([njia, "init"], work, env)
         outcomes = json.loads(_run([njia, "ingest", inbox, "--json"], work, env).stdout)
         assert sorted((o["organisation"], o["status"], o["rows_loaded"]) for o in outcomes) == [
-            ("ALPHA", "accepted", 2), ("BETA", "accepted", 1)]
+            ("ALPHA", "accepted", 2),
+            ("BETA", "accepted", 1),
+        ]
         _run([njia, "build"], work, env)
         found = json.loads(_run([python, "-c", PROBE], work, env).stdout)
     finally:

@@ -43,8 +43,9 @@ from njia.settings import Settings
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-       "frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 FORM_LIMIT = 64 * 1024  # bytes of any form but an upload
 MULTIPART_OVERHEAD = 64 * 1024  # an upload's form around the file's bytes
 SHOWN_PROBLEMS = 500  # problems listed on the page; the CSV download has them all
@@ -67,7 +68,7 @@ class _Limits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = (self.settings.max_file_bytes + MULTIPART_OVERHEAD if scope["path"] == "/upload" else FORM_LIMIT)
+        limit = self.settings.max_file_bytes + MULTIPART_OVERHEAD if scope["path"] == "/upload" else FORM_LIMIT
         headers = dict(scope.get("headers") or [])
         announced = headers.get(b"content-length", b"").decode("latin-1").strip()
         if announced.isdigit() and int(announced) > limit:
@@ -87,10 +88,14 @@ class _Limits:
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
-                extra = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                         (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
-                         (b"cross-origin-opener-policy", b"same-origin"),
-                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
+                extra = [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
                 if not scope["path"].startswith("/static/"):
                     extra.append((b"cache-control", b"no-store"))
                 if secure:
@@ -111,7 +116,8 @@ class Portal:
         if len(secret) < 32:
             raise files.PortalConfigError(
                 "NJIA_PORTAL_SECRET must be set to a random value of at least 32 characters (it signs the "
-                "portal's cookies); create one with: python -c \"import secrets; print(secrets.token_urlsafe(48))\"")
+                'portal\'s cookies); create one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         files.inbox_root(settings)  # refuses an inbox the portal cannot write into
         if not accounts.tables_ready(settings):
             raise files.PortalConfigError("the warehouse has no portal tables yet: run `njia init`")
@@ -119,8 +125,7 @@ class Portal:
         self.key = hashlib.sha256(b"njia-portal-cookie:" + secret.encode()).digest()
         self.secure = settings.portal_secure_cookies
         self.session_cookie = "__Host-njia_session" if self.secure else "njia_session"
-        self.env = Environment(loader=PackageLoader("njia.portal", "templates"),
-                               autoescape=select_autoescape(["html"]))
+        self.env = Environment(loader=PackageLoader("njia.portal", "templates"), autoescape=select_autoescape(["html"]))
         self.worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="njia-portal-ingest")
         self.templates_xlsx: dict[str, bytes] = {}
         self.worker.submit(importlib.import_module, "ingest.pipeline")  # so the first upload waits less
@@ -139,8 +144,7 @@ class Portal:
         return value if hmac.compare_digest(mac, good) else None
 
     def cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
-        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
-                            secure=self.secure)
+        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=self.secure)
 
     def current(self, request: Request) -> accounts.Session | None:
         session_id = self.unsign(request.cookies.get(self.session_cookie))
@@ -174,15 +178,29 @@ class Portal:
         accept = request.headers.get("accept-language", "").lower()
         return "sw" if accept.startswith("sw") else "en"
 
-    def page(self, request: Request, template: str, status_code: int = 200, *,
-             session: accounts.Session | None = None, **context: object) -> HTMLResponse:
+    def page(
+        self,
+        request: Request,
+        template: str,
+        status_code: int = 200,
+        *,
+        session: accounts.Session | None = None,
+        **context: object,
+    ) -> HTMLResponse:
         lang = self.lang(request)
         other = "sw" if lang == "en" else "en"
         html = self.env.get_template(template).render(
-            lang=lang, t=lambda key, **kw: t(key, lang, **kw), session=session, request=request, both=both,
+            lang=lang,
+            t=lambda key, **kw: t(key, lang, **kw),
+            session=session,
+            request=request,
+            both=both,
             switch_url=f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}",
-            other_lang=other, status_label=lambda code: t(code, lang) if code in STATUS_LABELS else code,
-            message=lambda code: ingest_feedback.message(code, lang), **context)
+            other_lang=other,
+            status_label=lambda code: t(code, lang) if code in STATUS_LABELS else code,
+            message=lambda code: ingest_feedback.message(code, lang),
+            **context,
+        )
         response = HTMLResponse(html, status_code=status_code)
         if request.query_params.get("lang") in LANGS:
             self.cookie(response, LANG_COOKIE, lang, max_age=365 * 86400)
@@ -234,12 +252,12 @@ def create_app(settings: Settings) -> Starlette:
         signed_in = await run_in_threadpool(portal.current, request)
         return RedirectResponse("/files" if signed_in else "/signin", 303)
 
-    def signin_page(request: Request, error: str | None = None, status_code: int = 200,
-                    email: str = "") -> HTMLResponse:
+    def signin_page(
+        request: Request, error: str | None = None, status_code: int = 200, email: str = ""
+    ) -> HTMLResponse:
         token, fresh = portal.form_token(request)
         notice = "password_set" if request.query_params.get("password") == "set" else None
-        response = portal.page(request, "signin.html", status_code, csrf=token, error=error, email=email,
-                               notice=notice)
+        response = portal.page(request, "signin.html", status_code, csrf=token, error=error, email=email, notice=notice)
         if fresh:
             portal.cookie(response, FORM_COOKIE, fresh)
         return response
@@ -261,8 +279,9 @@ def create_app(settings: Settings) -> Starlette:
         if old:  # whatever session id the browser held before is never the new one, and ends now
             await run_in_threadpool(accounts.sign_out, settings, old, portal.ip(request))
         response = RedirectResponse("/files", 303)
-        portal.cookie(response, portal.session_cookie, portal.sign(session_id),
-                      max_age=settings.portal_session_minutes * 60)
+        portal.cookie(
+            response, portal.session_cookie, portal.sign(session_id), max_age=settings.portal_session_minutes * 60
+        )
         response.delete_cookie(FORM_COOKIE, path="/")
         return response
 
@@ -296,8 +315,9 @@ def create_app(settings: Settings) -> Starlette:
                 if done is None:
                     return _error(portal, request, 404, t("password_title", lang), t("link_invalid", lang))
                 return RedirectResponse("/signin?password=set", 303)
-        response = portal.page(request, "password.html", 400 if error else 200, csrf=form_token, error=error,
-                               email=user.email)
+        response = portal.page(
+            request, "password.html", 400 if error else 200, csrf=form_token, error=error, email=user.email
+        )
         if fresh:
             portal.cookie(response, FORM_COOKIE, fresh)
         return response
@@ -312,8 +332,14 @@ def create_app(settings: Settings) -> Starlette:
 
         def refused(code: str, status_code: int = 400) -> HTMLResponse:
             accounts.record(settings, "upload", False, session.user, portal.ip(request), code)
-            return portal.page(request, "upload.html", status_code, session=session, size=limit,
-                               error=t(code, portal.lang(request), size=limit))
+            return portal.page(
+                request,
+                "upload.html",
+                status_code,
+                session=session,
+                size=limit,
+                error=t(code, portal.lang(request), size=limit),
+            )
 
         if request.scope.get("njia.too_large"):
             return await run_in_threadpool(refused, "too_large", 413)
@@ -337,8 +363,15 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await form.close()
         upload_id = await run_in_threadpool(files.record_upload, settings, org, session.user.user_id, saved)
-        await run_in_threadpool(accounts.record, settings, "upload", True, session.user, portal.ip(request),
-                                f"{saved.path.name} ({saved.size_bytes} bytes, sha256 {saved.sha256[:12]})")
+        await run_in_threadpool(
+            accounts.record,
+            settings,
+            "upload",
+            True,
+            session.user,
+            portal.ip(request),
+            f"{saved.path.name} ({saved.size_bytes} bytes, sha256 {saved.sha256[:12]})",
+        )
         job = portal.worker.submit(_process, settings, saved.path, upload_id)
         # Wait without cancelling: a file queued behind another upload is still processed after the timeout,
         # and its page says it is being checked until then.
@@ -347,8 +380,9 @@ def create_app(settings: Settings) -> Starlette:
 
     async def upload_state(request: Request) -> Response:
         session = await require(request)
-        found = await run_in_threadpool(files.upload, settings, session.user.organisation_code,
-                                        request.path_params["upload_id"])
+        found = await run_in_threadpool(
+            files.upload, settings, session.user.organisation_code, request.path_params["upload_id"]
+        )
         if found is None:
             raise HTTPException(404)
         if found["submission_id"] is not None:
@@ -362,28 +396,47 @@ def create_app(settings: Settings) -> Starlette:
 
     async def one_file(request: Request) -> Response:
         session = await require(request)
-        found = await run_in_threadpool(files.history, settings, session.user.organisation_code,
-                                        request.path_params["submission_id"])
+        found = await run_in_threadpool(
+            files.history, settings, session.user.organisation_code, request.path_params["submission_id"]
+        )
         if not found:
             raise HTTPException(404)
         ledger = found[0]
         items = await run_in_threadpool(files.feedback_items, settings, ledger)
         problems = [i for i in items if i.get("item") == "problem"]
-        return portal.page(request, "file.html", session=session, f=ledger, items=items,
-                           problems=problems[:SHOWN_PROBLEMS], more=max(len(problems) - SHOWN_PROBLEMS, 0),
-                           has_csv=files.feedback_csv(ledger) is not None)
+        return portal.page(
+            request,
+            "file.html",
+            session=session,
+            f=ledger,
+            items=items,
+            problems=problems[:SHOWN_PROBLEMS],
+            more=max(len(problems) - SHOWN_PROBLEMS, 0),
+            has_csv=files.feedback_csv(ledger) is not None,
+        )
 
     async def feedback_download(request: Request) -> Response:
         session = await require(request)
-        found = await run_in_threadpool(files.history, settings, session.user.organisation_code,
-                                        request.path_params["submission_id"])
+        found = await run_in_threadpool(
+            files.history, settings, session.user.organisation_code, request.path_params["submission_id"]
+        )
         path = files.feedback_csv(found[0]) if found else None
         if path is None:
             raise HTTPException(404)
-        await run_in_threadpool(accounts.record, settings, "download", True, session.user, portal.ip(request),
-                                f"feedback {found[0]['submission_id']}")
-        return Response(path.read_bytes(), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{_ascii(path.name)}"'})
+        await run_in_threadpool(
+            accounts.record,
+            settings,
+            "download",
+            True,
+            session.user,
+            portal.ip(request),
+            f"feedback {found[0]['submission_id']}",
+        )
+        return Response(
+            path.read_bytes(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{_ascii(path.name)}"'},
+        )
 
     async def downloads(request: Request) -> Response:
         session = await require(request)
@@ -396,15 +449,23 @@ def create_app(settings: Settings) -> Starlette:
             raise HTTPException(404)
         if lang not in portal.templates_xlsx:
             portal.templates_xlsx[lang] = await run_in_threadpool(_template_bytes, lang)
-        await run_in_threadpool(accounts.record, settings, "download", True, session.user, portal.ip(request),
-                                f"template {lang}")
-        return Response(portal.templates_xlsx[lang],
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"content-disposition": f'attachment; filename="njia-template-{lang}.xlsx"'})
+        await run_in_threadpool(
+            accounts.record, settings, "download", True, session.user, portal.ip(request), f"template {lang}"
+        )
+        return Response(
+            portal.templates_xlsx[lang],
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"content-disposition": f'attachment; filename="njia-template-{lang}.xlsx"'},
+        )
 
     def contract_context() -> dict[str, object]:
-        return {"columns": contract.COLUMNS, "statuses": contract.STATUSES, "reasons": contract.FILE_REASONS,
-                "row_problems": contract.ROW_PROBLEMS, "version": contract.CONTRACT_VERSION}
+        return {
+            "columns": contract.COLUMNS,
+            "statuses": contract.STATUSES,
+            "reasons": contract.FILE_REASONS,
+            "row_problems": contract.ROW_PROBLEMS,
+            "version": contract.CONTRACT_VERSION,
+        }
 
     async def contract_page(request: Request) -> Response:
         session = await require(request)
@@ -416,21 +477,27 @@ def create_app(settings: Settings) -> Starlette:
         if lang not in LANGS:
             raise HTTPException(404)
         html = portal.env.get_template("contract_file.html").render(
-            lang=lang, t=lambda key, **kw: t(key, lang, **kw),
+            lang=lang,
+            t=lambda key, **kw: t(key, lang, **kw),
             message=lambda code: ingest_feedback.message(code, lang),
-            css=(STATIC_DIR / "portal.css").read_text(encoding="utf-8"), **contract_context())
-        await run_in_threadpool(accounts.record, settings, "download", True, session.user, portal.ip(request),
-                                f"contract {lang}")
-        return Response(html, media_type="text/html; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="njia-contract-{lang}.html"'})
+            css=(STATIC_DIR / "portal.css").read_text(encoding="utf-8"),
+            **contract_context(),
+        )
+        await run_in_threadpool(
+            accounts.record, settings, "download", True, session.user, portal.ip(request), f"contract {lang}"
+        )
+        return Response(
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="njia-contract-{lang}.html"'},
+        )
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code in (301, 302, 303, 307) and exc.headers:
             return RedirectResponse(exc.headers["location"], exc.status_code)
         lang = portal.lang(request)
         if exc.status_code == 413:
-            return _error(portal, request, 413, t("refused", lang), t("too_large", lang,
-                                                                         size=size_label(FORM_LIMIT)))
+            return _error(portal, request, 413, t("refused", lang), t("too_large", lang, size=size_label(FORM_LIMIT)))
         if exc.status_code == 405:
             return _error(portal, request, 405, t("not_found", lang), t("not_found_text", lang))
         return _error(portal, request, 404, t("not_found", lang), t("not_found_text", lang))
@@ -464,8 +531,9 @@ def _process(settings: Settings, path: Path, upload_id: int) -> None:
         files.process(settings, path)
     except Exception:  # logged with its id; the file stays for the DAG
         error_id = uuid.uuid4().hex[:12]
-        log.exception("portal: processing %s failed (error id %s); the scheduled ingest will pick it up",
-                      path, error_id)
+        log.exception(
+            "portal: processing %s failed (error id %s); the scheduled ingest will pick it up", path, error_id
+        )
         files.upload_failed(settings, upload_id, error_id)
 
 

@@ -29,8 +29,21 @@ SUFFIXES = ("csv", "xlsx")
 HEAD_BYTES = 64 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # Signatures of binary formats that are never a CSV, whatever the name says.
-_BINARY_MAGIC = (b"MZ", b"\x7fELF", b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff",
-                 b"GIF8", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
+_BINARY_MAGIC = (
+    b"MZ",
+    b"\x7fELF",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\xd0\xcf\x11\xe0",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x1f\x8b",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\xca\xfe\xba\xbe",
+    b"\xcf\xfa\xed\xfe",
+)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -58,8 +71,10 @@ def inbox_root(settings: Settings) -> Path:
     """The inbox as a local folder: the portal writes files with a local atomic rename."""
     url = settings.inbox_url
     if "://" in url and not url.startswith("file://"):
-        raise PortalConfigError(f"NJIA_INBOX is {url}: the portal saves uploads into a local (or mounted) inbox "
-                                "folder; mount the storage and point NJIA_INBOX at the mount")
+        raise PortalConfigError(
+            f"NJIA_INBOX is {url}: the portal saves uploads into a local (or mounted) inbox "
+            "folder; mount the storage and point NJIA_INBOX at the mount"
+        )
     return Path(url.removeprefix("file://")).expanduser().resolve()
 
 
@@ -181,12 +196,15 @@ def process(settings: Settings, path: Path) -> None:
     with warehouse.connect(settings) as conn:
         personal = conn.execute(
             "select 1 from ops.submissions s left join ops.submissions first on first.submission_id = s.duplicate_of"
-            " where s.file_path = %s and 'pii_columns' in (s.reason, first.reason)", (str(path),)).fetchone()
+            " where s.file_path = %s and 'pii_columns' in (s.reason, first.reason)",
+            (str(path),),
+        ).fetchone()
     if personal:
         path.unlink(missing_ok=True)
 
 
 # --- the ledger, for one organisation --------------------------------------------------------------
+
 
 def record_upload(settings: Settings, organisation: str, user_id: int, saved: Saved) -> int:
     with warehouse.connect(settings) as conn:
@@ -209,7 +227,8 @@ def upload(settings: Settings, organisation: str, upload_id: int) -> dict | None
             "select u.*, (select s.submission_id from ops.submissions s where s.file_path = u.file_path"
             "  and s.sha256 = u.sha256 order by s.submission_id desc limit 1) as submission_id"
             " from ops.portal_uploads u where u.upload_id = %s and u.organisation_code = %s",
-            (upload_id, organisation)).fetchone()
+            (upload_id, organisation),
+        ).fetchone()
 
 
 _HISTORY = """
@@ -279,22 +298,49 @@ def feedback_items(settings: Settings, ledger: dict) -> list[dict[str, str]]:
     if path is not None:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
         return list(csv.DictReader(io.StringIO(text)))
-    items = [{"item": "status", "code": ledger["status"], "message_en": feedback.message(ledger["status"]),
-              "message_sw": feedback.message(ledger["status"], "sw")}]
+    items = [
+        {
+            "item": "status",
+            "code": ledger["status"],
+            "message_en": feedback.message(ledger["status"]),
+            "message_sw": feedback.message(ledger["status"], "sw"),
+        }
+    ]
     if ledger["reason"]:
         detail = f" ({ledger['detail']})" if ledger["detail"] else ""
-        items.append({"item": "reason", "code": ledger["reason"],
-                      "message_en": feedback.message(ledger["reason"]) + detail,
-                      "message_sw": feedback.message(ledger["reason"], "sw") + detail})
+        items.append(
+            {
+                "item": "reason",
+                "code": ledger["reason"],
+                "message_en": feedback.message(ledger["reason"]) + detail,
+                "message_sw": feedback.message(ledger["reason"], "sw") + detail,
+            }
+        )
     for name in ledger["ignored_columns"]:
-        items.append({"item": "ignored_column", "column": name, "code": "ignored_column",
-                      "message_en": feedback.message("ignored_column"),
-                      "message_sw": feedback.message("ignored_column", "sw")})
+        items.append(
+            {
+                "item": "ignored_column",
+                "column": name,
+                "code": "ignored_column",
+                "message_en": feedback.message("ignored_column"),
+                "message_sw": feedback.message("ignored_column", "sw"),
+            }
+        )
     with warehouse.connect(settings) as conn:
         for row, column, value, code in conn.execute(
-                "select row_number, column_name, value, problem_code from ops.quarantine where submission_id = %s"
-                " order by row_number, column_name", (ledger["submission_id"],)):
-            items.append({"item": "problem", "row": str(row or ""), "column": column or "", "value": value or "",
-                          "code": code, "message_en": feedback.message(code),
-                          "message_sw": feedback.message(code, "sw")})
+            "select row_number, column_name, value, problem_code from ops.quarantine where submission_id = %s"
+            " order by row_number, column_name",
+            (ledger["submission_id"],),
+        ):
+            items.append(
+                {
+                    "item": "problem",
+                    "row": str(row or ""),
+                    "column": column or "",
+                    "value": value or "",
+                    "code": code,
+                    "message_en": feedback.message(code),
+                    "message_sw": feedback.message(code, "sw"),
+                }
+            )
     return items
