@@ -142,7 +142,11 @@ def files_in(source: str, known_orgs: Iterable[str]) -> Iterator[str]:
         # Delivery order is modification time: a correction is processed after the file it corrects.
         for entry in sorted(fs.ls(folder, detail=True), key=_delivery_order):
             name = PurePosixPath(entry["name"]).name
-            if entry["type"] == "file" and _is_candidate(name):
+            if entry.get("islink") or entry["type"] == "link":
+                # Whoever can write the folder could point a link at another organisation's file, or at
+                # anything Njia can read, and get it loaded and echoed back in their feedback.
+                log.warning("%s: a symbolic link is not a delivery; skipped", url(entry["name"]))
+            elif entry["type"] == "file" and _is_candidate(name):
                 yield url(entry["name"])
 
 

@@ -100,7 +100,7 @@ def configured_channels(settings: Settings) -> list[str]:
 
 def send_email(settings: Settings, alert: Alert) -> None:
     message = EmailMessage()
-    message["Subject"] = f"[Njia] {_safe(alert.subject)}"[:250]
+    message["Subject"] = " ".join(f"[Njia] {_safe(alert.subject)}"[:250].split())  # a header is one line
     message["From"] = settings.alert_email_from
     message["To"] = ", ".join(_recipients(settings.alert_email_to or ""))
     message.set_content(alert.text())

@@ -455,3 +455,21 @@ def test_a_run_over_poison_files_reports_every_file(hostile: Settings, workers: 
     ledger = query(hostile, "select rows_read, rows_loaded, rows_quarantined from ops.submissions")
     assert len(ledger) == 6 and all(r == lo + q for r, lo, q in ledger)
     _nothing_left(hostile)
+
+
+# --- links ------------------------------------------------------------------------------------------
+
+
+def test_a_symbolic_link_is_not_a_delivery(hostile: Settings, caplog) -> None:
+    # ALPHA links to BETA's file (and to a file outside the inbox): loaded as ALPHA's, BETA's rows would be
+    # echoed back in ALPHA's feedback.
+    beta = _good(hostile, "BETA", n=4)
+    outside = hostile.home_dir / "outside.csv"
+    outside.write_bytes(csv_bytes(grid(rows(2, start=50))))
+    (_inbox(hostile) / "ALPHA").mkdir()
+    (_inbox(hostile) / "ALPHA" / "borrowed.csv").symlink_to(beta)
+    (_inbox(hostile) / "ALPHA" / "outside.csv").symlink_to(outside)
+    outcomes = pipeline.ingest(hostile, workers=1)
+    assert [(o.organisation, o.file_name) for o in outcomes] == [("BETA", "good.csv")]
+    assert "borrowed.csv: a symbolic link is not a delivery; skipped" in caplog.text
+    _nothing_left(hostile)

@@ -212,3 +212,16 @@ def test_a_connection_dropped_mid_file_is_retried_without_a_duplicate(
         assert query(s, "select count(*) from ops.submissions") == [(1,)]
     finally:
         proxy.close()
+
+
+def test_a_link_to_another_organisations_file_is_not_read(server_home: Path, tmp_path: Path, sftp: SftpServer) -> None:
+    _clear(sftp)
+    s = _settings(server_home, tmp_path, sftp)
+    _upload(sftp, "SFTP_B", "2023.csv", csv_bytes(grid(rows(3, reporting_period="2023"))))
+    client = sftp.client(sftp.users["SFTP_A"])
+    try:  # SFTP lets a user make links; the chroot does not stop one naming a path it cannot read itself
+        client.symlink("/SFTP_B/2023.csv", "borrowed.csv")
+    finally:
+        client.close()
+    outcomes = ingest(s, workers=1)
+    assert [(o.organisation, o.status) for o in outcomes] == [("SFTP_B", "accepted")]
