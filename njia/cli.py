@@ -180,7 +180,8 @@ def template(out_file: Path, lang: str) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 def status(as_json: bool) -> None:
-    """Ledger summary: submissions per organisation and period, last runs, silent organisations, source freshness."""
+    """Ledger summary: submissions per organisation and period, who has not reported, the last run of each step,
+    the portal's audit, the alerts sent, source freshness."""
     from njia.status import summary
 
     settings = _settings()
@@ -197,6 +198,19 @@ def status(as_json: bool) -> None:
         )
     if data["never_submitted"]:
         click.echo("registered but never accepted: " + ", ".join(data["never_submitted"]))
+    missing = data["missing_last_quarter"]
+    if missing["organisations"] is None:
+        click.echo(f"missing for {missing['quarter']}: unknown ({missing['why_unknown']})")
+    elif missing["organisations"]:
+        click.echo(
+            f"nothing received for {missing['quarter']} from: "
+            + ", ".join(m["organisation_code"] for m in missing["organisations"])
+        )
+    if data["last_runs"]:
+        click.echo("last runs (latest of each step):")
+    for r in data["last_runs"]:
+        state = "ok" if r["ok"] else "FAILED" if r["ok"] is not None else "running"
+        click.echo(f"  {r['started_at'][:19]}  {r['command']:<40}{state:<8}{(r['detail'] or '')[:100]}")
     portal = data["portal"]
     if portal["last_7_days"]:
         click.echo(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from psycopg.rows import dict_row
 
 from njia import alerts, warehouse
 from njia.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def summary(settings: Settings) -> dict[str, object]:
@@ -20,9 +25,11 @@ def summary(settings: Settings) -> dict[str, object]:
             " from ops.submissions s left join ops.submission_periods p using (submission_id)"
             " group by s.organisation_code order by s.organisation_code"
         ).fetchall()
+        # The latest run of each step (ingest, build, the monitor, a failed Airflow task), newest first.
         runs = conn.execute(
-            "select command, started_at::text as started_at, finished_at::text as finished_at, ok"
-            " from ops.runs order by run_id desc limit 5"
+            "select * from (select distinct on (command) command, started_at::text as started_at,"
+            " finished_at::text as finished_at, ok, detail #>> '{}' as detail"
+            " from ops.runs order by command, run_id desc) as latest order by started_at desc limit 20"
         ).fetchall()
         silent = conn.execute(
             "select o.organisation_code from raw.organisations o where o.active and not exists"
@@ -46,9 +53,24 @@ def summary(settings: Settings) -> dict[str, object]:
         ).fetchall()
     return {
         "organisations": per_org,
+        "missing_last_quarter": _missing(settings),
         "last_runs": runs,
         "never_submitted": [r["organisation_code"] for r in silent],
         "source_freshness": freshness,
         "portal": {"last_7_days": portal_week, "recent": portal_recent},
         "alerts": sent,
     }
+
+
+def _missing(settings: Settings) -> dict[str, object]:
+    """Who sent nothing for the last closed quarter (what the submission monitor chases)."""
+    from ingest.registry import RegistryError
+    from njia.monitor import last_closed_quarter, missing_submissions
+
+    quarter = last_closed_quarter(dt.date.today())
+    try:
+        missing = missing_submissions(settings, quarter)
+    except RegistryError as exc:  # no registry yet: say so rather than fail the whole status
+        log.warning("%s", exc)
+        return {"quarter": quarter.label, "organisations": None, "why_unknown": str(exc)}
+    return {"quarter": quarter.label, "organisations": [m.as_json() for m in missing]}

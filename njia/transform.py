@@ -33,6 +33,7 @@ from psycopg import sql
 
 from njia import reporting_tables, warehouse
 from njia.paths import DBT_PROJECT_DIR
+from njia.runlog import record_run
 from njia.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
     `full_refresh` passes --full-refresh to dbt and also drops relations left in the published schemas by
     models that no longer exist.
     """
-    started = time.monotonic()
+    started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)
     published = False
     with warehouse.connect(settings, autocommit=True) as lock_conn:
         lock_conn.execute("set lock_timeout = '30min'")
@@ -124,6 +125,8 @@ def build(settings: Settings, full_refresh: bool = False) -> BuildResult:
     state = "published" if published else "not published: previous marts and reporting kept"
     if not published:
         _alert_blocked(settings, outcome.failures or (outcome.summary,))
+    with warehouse.connect(settings) as conn:  # the line `njia status` shows, from the CLI and the DAG alike
+        record_run(conn, "build", started_at, published, f"{outcome.summary}; {state}"[:2000])
     return BuildResult(
         ok=outcome.ok and published,
         summary=f"{outcome.summary}; {state} ({elapsed:.1f} s)",

@@ -47,6 +47,8 @@ SIDEWAYS: dict[tuple[str, str], str] = {
     ("report", "disclosure"): "the report pack audits the published tables again before writing",
     ("report", "charts"): "the report's HTML draws its charts",
     ("monitor", "ingest"): "the submission monitor reads the organisation registry",
+    ("status", "monitor"): "njia status says who has not reported for the last closed quarter, as the monitor does",
+    ("status", "ingest"): "njia status names a registry it cannot read instead of failing",
     ("demo", "template"): "the demo writes its workbooks the way the template is written",
 }
 

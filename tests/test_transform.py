@@ -1301,6 +1301,9 @@ def test_failing_test_keeps_previous_marts_and_reporting(built: Built) -> None:
         assert "not published" in result.summary
         assert {t: rows_of(s, *t.split(".")) for t in published} == before
         # people are told, naming the failing test (njia/alerts.py; no channel configured here: recorded only)
+        assert query(s, "select ok from ops.runs where command = 'build' order by run_id desc limit 1") == [
+            {"ok": False}
+        ]
         [alert] = query(s, "select detail from ops.alerts where kind = 'publication_blocked'")
         assert "relationships_fct_route_reports_exploitation_type_code" in alert["detail"]
         # the failed build is left in the shadow schemas for inspection, with the new rows
