@@ -198,7 +198,9 @@ def _deliver(settings: Settings, delivery: Delivery) -> None:
 
 def _sent_recently(conn: psycopg.Connection, key: str, hours: float) -> bool:
     return conn.execute(
-        "select exists (select 1 from ops.alerts where alert_key = %s and sent_at > now() - make_interval(secs => %s))",
+        # An alert some channel failed to carry is not counted: the next occasion tries again.
+        "select exists (select 1 from ops.alerts where alert_key = %s and channels_failed is null"
+        " and sent_at > now() - make_interval(secs => %s))",
         (key, hours * 3600),
     ).fetchone()[0]
 

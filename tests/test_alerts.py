@@ -200,6 +200,13 @@ def test_an_alert_with_a_key_is_not_repeated_within_the_window(settings: Setting
     assert alerts.notify(s, alert).sent == ["webhook"]
     assert alerts.notify(s, alert).repeated
     assert len(receiver.posts) == 1 and len(_recorded(s)) == 1
+    receiver.status = 500  # not delivered: the next occasion tries again, and it counts once it gets through
+    other = Alert("submissions_missing", "no submission from SLOW for 2025-Q3", key="missing:2025-Q3:SLOW")
+    assert alerts.notify(s, other).failed == {"webhook": "HTTP 500"}
+    receiver.status = 204
+    assert alerts.notify(s, other).sent == ["webhook"]
+    assert alerts.notify(s, other).repeated
+    del receiver.posts[1:]
     s0 = _with_channels(settings, webhook=receiver.url, alert_repeat_hours=0)
     assert alerts.notify(s0, alert).sent == ["webhook"]
     assert len(receiver.posts) == 2
