@@ -252,12 +252,13 @@ def ingest(
             if progress:
                 progress(i, len(files), outcome)
     outcomes = [o for o in found if o is not None]
-    record_ingest_run(settings, started, [o.as_json() for o in outcomes])
+    record_ingest_run(settings, started, [o.summary() for o in outcomes])
     return outcomes
 
 
 def record_ingest_run(settings: Settings, started: dt.datetime, outcomes: Sequence[Mapping[str, Any]]) -> None:
-    """What follows a run, from its files' outcomes (`FileOutcome.as_json()`): the run's line in ops.runs that
+    """What follows a run, from its files' outcomes (`FileOutcome.summary()`, or the `as_json()` the DAG's
+    tasks return, which holds it): the run's line in ops.runs that
     `njia status` shows, and an alert per organisation whose share of quarantined rows is too high. `njia
     ingest` and the DAG's `publish` both end here."""
     with warehouse.connect(settings) as conn:
