@@ -21,7 +21,7 @@ DAGS = REPO / "dags"  # each file a top-level module on the dag-processor's sys.
 # matches a module names its component). Within a component, modules import each other freely.
 LAYERS: tuple[tuple[str, dict[str, tuple[str, ...]]], ...] = (
     ("core", {"core": ("njia.settings", "njia.paths", "njia.warehouse", "njia.cells", "njia.runlog", "njia.alerts")}),
-    ("contract", {"contract": ("ingest.contract", "njia.reporting_tables")}),
+    ("contract", {"contract": ("ingest.contract", "njia.reporting_tables", "njia.place_names")}),
     (
         "services",
         {
