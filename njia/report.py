@@ -25,7 +25,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from psycopg import sql
 
-from njia import charts, reporting_tables, warehouse
+from njia import charts, maps, reporting_tables, warehouse
 from njia.cells import neutralise
 from njia.paths import SEEDS_DIR
 from njia.reporting_tables import ReportingTable
@@ -94,6 +94,23 @@ TEXT: dict[str, dict[str, str]] = {
     "routes_more": _t(
         "{n} further published routes are listed in the table at the end.",
         "Njia nyingine {n} zilizochapishwa zimeorodheshwa katika jedwali mwishoni.",
+    ),
+    "maps_h": _t("Maps", "Ramani"),
+    "county_map": _t("Cases by county of origin", "Visa kwa kaunti ya asili"),
+    "county_map_p": _t(
+        "Counties shaded by the cases of routes starting there; the counts are in the county chart below.",
+        "Kaunti zimetiwa rangi kulingana na visa vya njia zinazoanzia hapo; idadi ziko katika chati ya kaunti hapa chini.",
+    ),
+    "route_map": _t("The largest routes", "Njia kubwa zaidi"),
+    "route_map_p": _t(
+        "The {n} largest published routes from the county of origin through the transit points to the "
+        "destination. Line width is the number of cases.",
+        "Njia {n} kubwa zaidi zilizochapishwa kutoka kaunti ya asili kupitia vituo hadi mwisho. Upana wa mstari "
+        "ni idadi ya visa.",
+    ),
+    "map_credit": _t(
+        "Map: svg-maps (MapSVG), CC BY 4.0. Countries: Natural Earth (public domain) via world-atlas (ISC).",
+        "Ramani: svg-maps (MapSVG), CC BY 4.0. Nchi: Natural Earth (kikoa cha umma) kupitia world-atlas (ISC).",
     ),
     "origin_h": _t("Where people came from and where they were taken", "Watu walikotoka na walikopelekwa"),
     "dest_h": _t("Where people were taken", "Watu walikopelekwa"),
@@ -722,6 +739,8 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
     template = env.get_template("report.html.j2")
     county = bar_section("cases_by_origin_county", top=None, colours=prov_colours, label_width=150)
     county["legend"] = [(tr({"en": p, "sw": PROVINCE_SW.get(p, p)}), prov_colours[p]) for p in provinces if p]
+    county_map = maps.county_map(data.rows["cases_by_origin_county"], langs, title=TEXT["county_map"])
+    route_map = maps.route_map(data.rows["cases_by_route"], langs, title=TEXT["route_map"])
     return template.render(
         data=data,
         langs=langs,
@@ -733,6 +752,9 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         change=change,
         prev_year=data.year - 1,
         flow_svg=flow_svg,
+        county_map=county_map,
+        route_map=route_map,
+        n_mapped=len(maps.drawn_routes(data.rows["cases_by_route"])),
         n_routes=len(flows),
         routes_withheld=routes_withheld,
         routes_more=routes_more,

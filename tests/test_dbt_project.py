@@ -442,6 +442,11 @@ def test_seeds_are_the_code_lists_of_the_contract() -> None:
     assert {r["neighbour_country"] for r in seeds["border_points.csv"].values()} <= set(countries)
     assert {r["county_code"] for r in seeds["border_points.csv"].values()} <= set(seeds["counties.csv"])
     assert "other" not in seeds["airlines.csv"]  # `other` is accepted beside the list, not a carrier in it
+    # Coordinates for the report's route map (WGS84 decimal degrees; tests/test_maps.py checks where they lie).
+    for name in ("airports.csv", "border_points.csv"):
+        for code, r in seeds[name].items():
+            assert re.fullmatch(r"-?\d{1,3}\.\d{1,6}", r["latitude"]) and -90 <= float(r["latitude"]) <= 90, code
+            assert re.fullmatch(r"-?\d{1,3}\.\d{1,6}", r["longitude"]) and -180 <= float(r["longitude"]) <= 180, code
 
 
 def test_countries_seed_matches_pycountry() -> None:

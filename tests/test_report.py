@@ -12,7 +12,9 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -434,6 +436,38 @@ def test_charts_show_the_published_figures_and_withheld_never_as_zero(pack):
     assert 'data-cases="0"' not in page
 
 
+def test_maps_show_the_published_figures(pack):
+    """The county map has the 47 counties, each titled with the figure of cases_by_origin_county (withheld and
+    unreported counties say so, never zero); the route map draws the largest published routes, widest first."""
+    settings, out = pack
+    page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
+    counties = {r["county_code"]: r for r in db_rows(settings, "cases_by_origin_county")}
+    drawn = re.findall(r'<path class="county" data-county="(\d{3})" ([^>]*)><title>([^<]*)</title>', page)
+    assert len(drawn) == 47 and len({c for c, _, _ in drawn}) == 47
+    for code, attrs, title in drawn:
+        row = counties.get(code)
+        if row is None:
+            assert 'data-none="true"' in attrs and title.endswith(": none reported / hakuna kilichoripotiwa")
+        elif row["suppressed"]:
+            assert 'data-withheld="true"' in attrs and "data-cases" not in attrs
+            assert title == f"{row['county_name']}: withheld / imezuiliwa"
+        else:
+            assert f'data-cases="{row["cases"]}"' in attrs and title == f"{row['county_name']}: {row['cases']:,}"
+    published = sorted(
+        (r for r in db_rows(settings, "cases_by_route") if not r["suppressed"] and r["destination_code"] != "other"),
+        key=lambda r: -r["cases"],
+    )
+    lines = re.findall(
+        r'<polyline class="route" data-route="([^"]*)" data-cases="(\d+)"[^>]*stroke-width="([\d.]+)"', page
+    )
+    assert [(k, int(c)) for k, c, _ in lines] == [
+        (f"{r['origin_code']}|{r['transit_codes']}|{r['destination_code']}", r["cases"]) for r in published[:10]
+    ]
+    widths = [float(w) for _, _, w in lines]
+    assert widths == sorted(widths, reverse=True)
+    assert "Map: svg-maps (MapSVG), CC BY 4.0" in page and "world-atlas (ISC)" in page
+
+
 def test_non_additive_tables_say_so_and_page_is_self_contained(pack):
     _, out = pack
     page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
@@ -646,7 +680,46 @@ new Promise((resolve) => {
 """
 
 
-@pytest.mark.timeout(120)
+MAPS_JS = """(() => {
+  const box = e => { const r = e.getBoundingClientRect(); return {x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height, right: r.right}; };
+  const visible = e => { const b = e.getBBox(); return b.width > 0 && b.height > 0; };
+  const maps = Object.fromEntries([...document.querySelectorAll('svg.map')].map(s => [s.dataset.chart, box(s)]));
+  const shown = [...document.querySelectorAll('#maps .legend span[lang]')].filter(s => s.offsetParent).map(s => s.textContent);
+  return {maps, section: box(document.getElementById('maps')),
+          counties: [...document.querySelectorAll('path.county')].filter(visible).length,
+          routes: [...document.querySelectorAll('polyline.route')].filter(visible).length,
+          countries: [...document.querySelectorAll('path.country')].filter(visible).length,
+          legend: shown, page_width: document.documentElement.scrollWidth};
+})()"""
+
+
+def _check_maps(dt: DevTools, session: str, tmp_path: Path, width: int, lang: str) -> None:
+    """Both maps drawn with their counties and routes, inside the screen; a screenshot of the maps section."""
+    import base64
+
+    state = evaluate(dt, session, MAPS_JS)
+    assert set(state["maps"]) == {"map_counties", "map_routes"}
+    for m in state["maps"].values():
+        assert m["w"] > min(width - 80, 250) / 2 and m["h"] > 150 and m["right"] <= width, state
+    assert state["counties"] == 47 and state["routes"] == 10 and state["countries"] > 10, state
+    assert state["page_width"] <= width, state
+    words = {"en": ("withheld", "none reported"), "sw": ("imezuiliwa", "hakuna kilichoripotiwa")}[lang]
+    assert set(words) <= set(state["legend"]), state["legend"]
+    s = state["section"]
+    shot = dt.send(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": s["y"], "width": width, "height": s["h"], "scale": 1},
+        },
+        session,
+        timeout=60,
+    )["data"]
+    (tmp_path / f"maps-{width}-{lang}.png").write_bytes(base64.b64decode(shot))
+
+
+@pytest.mark.timeout(180)
 def test_page_renders_in_headless_chromium(pack, tmp_path):
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium); CI installs it")
@@ -664,8 +737,11 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             session,
         )
         dt.events.clear()
+        started = time.perf_counter()
         dt.send("Page.navigate", {"url": page.as_uri()}, session)
         dt.wait_for("Page.loadEventFired")
+        render_s = time.perf_counter() - started
+        print(f"report page: {page.stat().st_size:,} bytes, loaded and drawn in {render_s:.2f} s")
 
         state = evaluate(
             dt,
@@ -697,6 +773,7 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             assert c["w"] > 200 and c["h"] > 50 and c["marks"] > 0, c
         assert state["bars"] > 40 and state["bands"] >= 2 * 10
         assert state["heading"] == [f"Human trafficking routes in Kenya, {YEAR}"]
+        _check_maps(dt, session, tmp_path, 1280, "en")
 
         shot = dt.send(
             "Page.captureScreenshot",
@@ -725,6 +802,16 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             dt, session, "[...document.querySelectorAll('h1 span')].filter(s => s.offsetParent).map(s => s.textContent)"
         )
         assert sw == [f"Njia za usafirishaji haramu wa binadamu nchini Kenya, {YEAR}"]
+        _check_maps(dt, session, tmp_path, 1280, "sw")
+        # A phone: the maps fit the screen (no sideways scrolling), in both languages.
+        dt.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True},
+            session,
+        )
+        _check_maps(dt, session, tmp_path, 360, "sw")
+        evaluate(dt, session, "document.querySelector('label[for=lang-en]').click()")
+        _check_maps(dt, session, tmp_path, 360, "en")
 
         errors = [
             e

@@ -42,7 +42,7 @@ FILES = {
 PROBE = """
 import json, pathlib, njia, ingest, njia_demo
 import njia.portal.app  # a subpackage: listed in pyproject's packages, or missing from the wheel
-from njia import warehouse
+from njia import maps, warehouse
 from njia.paths import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from njia.settings import get_settings
 from njia_demo.generator import generate_inbox
@@ -51,7 +51,8 @@ with warehouse.connect(get_settings()) as conn:
 demo = generate_inbox(pathlib.Path("demo/inbox"), pathlib.Path("demo/organisations.csv"))
 print(json.dumps({"files": [njia.__file__, ingest.__file__, njia_demo.__file__, njia.portal.app.__file__],
                   "dbt_project": str(DBT_PROJECT_DIR), "expectations": str(EXPECTATIONS_DIR),
-                  "rows": rows, "cases": int(cases), "demo_files": sum(f.path.is_file() for f in demo.files)}))
+                  "rows": rows, "cases": int(cases), "demo_files": sum(f.path.is_file() for f in demo.files),
+                  "geo": str(maps.GEO_DIR), "counties": len(maps.counties()), "places": len(maps.places())}))
 """
 STOP = "from njia import warehouse; from njia.settings import get_settings; warehouse.stop_embedded(get_settings())"
 
@@ -122,6 +123,7 @@ def test_the_wheel_installed_outside_the_checkout_ingests_and_builds(tmp_path: P
 
     assert (found["rows"], found["cases"]) == (3, 30 + 12 + 15)
     assert found["demo_files"] > 10
-    for path in [*found["files"], found["dbt_project"], found["expectations"]]:
+    assert found["counties"] == 47 and found["places"] > 300  # the maps' geodata is package data
+    for path in [*found["files"], found["dbt_project"], found["expectations"], found["geo"]]:
         assert Path(path).is_relative_to(site), f"{path} is not the installed package's"
     assert _tree(site / "njia" / "dbt_project") == installed, "dbt wrote into the installed package"
