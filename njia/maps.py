@@ -295,22 +295,13 @@ def _title(name: str, lines: Mapping[str, str], langs: Sequence[str]) -> str:
     return f"<title>{escape(name)}: {escape(' / '.join(words))}</title>"
 
 
-def _open(chart_id: str, width: float, height: float, title: Mapping[str, str], langs: Sequence[str]) -> str:
-    aria = escape(charts.label_text(title, langs[0]))
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart map" data-chart="{chart_id}" role="img"'
-        f' aria-label="{aria}" viewBox="0 0 {width:.0f} {height:.0f}" width="100%"'
-        f" style=\"max-width:{width:.0f}px\" font-family='{charts.FONT}'><title>{aria}</title>"
-    )
-
-
 def county_map(rows: Sequence[Mapping[str, Any]], langs: Sequence[str], *, title: Mapping[str, str]) -> Map:
     """Counties shaded by published cases of origin; withheld hatched, unreported pale, with a legend."""
     by_code = {r["county_code"]: r for r in rows}
     values = [r["cases"] for r in rows if not r["suppressed"]]
     step = _nice_step(max(values, default=1), len(RAMP))
     parts = [
-        _open("map_counties", 458, 580, title, langs),
+        charts._open_svg("map_counties", 458, 580, title, langs),
         # In the counties' units (tenths, under scale(.1)): a 4-unit hatch.
         '<defs><pattern id="map-withheld" width="40" height="40" patternUnits="userSpaceOnUse"'
         ' patternTransform="rotate(45)"><rect width="40" height="40" fill="#fff"/>'
@@ -431,7 +422,7 @@ def route_map(rows: Sequence[Mapping[str, Any]], langs: Sequence[str], *, title:
         return (p[0] - view[0]) * k * scale, (view[3] - p[1]) * scale
 
     destinations = {r.codes[-1].removeprefix("country:") for r in routes}
-    parts = [_open("map_routes", ROUTE_MAP_WIDTH, height, title, langs)]
+    parts = [charts._open_svg("map_routes", ROUTE_MAP_WIDTH, height, title, langs)]
     parts.append(f'<rect width="100%" height="100%" fill="{SEA}"/>')
     parts.append('<g transform="scale(.1)" stroke="#fff" stroke-width="5" stroke-linejoin="round">')
     for code, rings in geo.shapes:

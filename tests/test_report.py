@@ -683,7 +683,7 @@ new Promise((resolve) => {
 MAPS_JS = """(() => {
   const box = e => { const r = e.getBoundingClientRect(); return {x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height, right: r.right}; };
   const visible = e => { const b = e.getBBox(); return b.width > 0 && b.height > 0; };
-  const maps = Object.fromEntries([...document.querySelectorAll('svg.map')].map(s => [s.dataset.chart, box(s)]));
+  const maps = Object.fromEntries([...document.querySelectorAll('svg[data-chart^=map_]')].map(s => [s.dataset.chart, box(s)]));
   const shown = [...document.querySelectorAll('#maps .legend span[lang]')].filter(s => s.offsetParent).map(s => s.textContent);
   return {maps, section: box(document.getElementById('maps')),
           counties: [...document.querySelectorAll('path.county')].filter(visible).length,
