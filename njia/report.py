@@ -4,7 +4,7 @@ The pack reads only the reporting tables, through `njia.transform.reporting_sche
 so what is published is exactly what dbt aggregated and suppressed; nothing here counts or suppresses.
 As a last line of defence it refuses to write a pack in which a visible count lies between 1 and k-1, a
 count is marked both withheld and visible, or the attacker's audit (njia.disclosure) can work a withheld
-count out to a range narrower than k from the tables of the year and of the year it is compared with.
+count out to a range narrower than k from the tables of the year, or of any earlier year the page shows.
 """
 
 from __future__ import annotations

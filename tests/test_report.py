@@ -725,6 +725,7 @@ E2E_FILES = {  # fictional organisations and figures; one file each (every file 
         "2025-Q3,KE,Garissa,Liboi,SO,,forced_marriage,road,,,,3,3,,3",
         "2024,KE,Nairobi,NBO;DOH,QA,,domestic_servitude,,KQ;QR,social_media,withholds_documents,31,30,1,",
         "2024,KE,Mombasa,MBA,OM,,domestic_servitude,,KQ,unregistered_agent,false_promises,25,25,,",
+        "2023,KE,Nairobi,NBO,SA,,domestic_servitude,,SV,social_media,withholds_documents,13,13,,",
     ],
     "BETA/beta.csv": [
         "2025,KE,Kilifi,,KE,Mombasa,child_labour,road,,family,,12,,,12",
@@ -766,6 +767,8 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
             assert all(r["cases"] == "" or int(r["cases"]) >= settings.min_cell for r in rows), t.name
     page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
     assert 'id="change"' in page  # 2024 was published too
+    _, trends = read_csv(out / "csv" / "trends.csv")  # and 2023, audited like the others
+    assert {r["report_year"] for r in trends} == {"2023", "2024", "2025"}
     with warehouse.connect(settings) as conn:
         readable = conn.execute(
             "select bool_and(has_table_privilege('njia_public', c.oid, 'SELECT'))"
@@ -855,6 +858,9 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             "cases_by_means_of_control",
             "cases_by_exploitation_type",
             "cases_by_transit_point",
+            "trend_cases_total",
+            "trend_cases_by_exploitation_type",
+            "trend_cases_by_destination_country",
         }
         for c in state["charts"]:
             assert c["w"] > 200 and c["h"] > 50 and c["marks"] > 0, c
@@ -888,6 +894,13 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             dt, session, "[...document.querySelectorAll('h1 span')].filter(s => s.offsetParent).map(s => s.textContent)"
         )
         assert sw == [f"Njia za usafirishaji haramu wa binadamu nchini Kenya, {YEAR}"]
+        countries = evaluate(
+            dt,
+            session,
+            "[...document.querySelectorAll('[data-chart=cases_by_destination_country] text')]"
+            ".filter(t => getComputedStyle(t).display !== 'none').map(t => t.textContent)",
+        )
+        assert "Saudia" in countries and "Falme za Kiarabu" in countries and "Saudi Arabia" not in countries
 
         errors = [
             e
