@@ -206,7 +206,7 @@ class Flow:
 
 
 def _same(label: Label) -> Label | tuple[tuple[str, str], ...]:
-    """A label as a node's key: the same place has the same name in every language."""
+    """A label as a node's key (a dict is not hashable): one node per place, whatever its names."""
     return label if isinstance(label, str) else tuple(sorted(label.items()))
 
 

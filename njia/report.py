@@ -757,21 +757,36 @@ def _trends(data: PackData, langs: Sequence[str], tr: _Tr) -> dict[str, Any]:
     }
     total = charts.Series("cases_total", TEXT["cases_total"], {y: c["cases_total"] for y, c in cov.items()})
     dest_title = {lang: TEXT["trends_dest"][lang].format(n=TREND_DESTINATIONS, year=data.year) for lang in LANGS}
-    chosen = [
+    panels = [
         ("cases_total", TEXT["trends_total"], [total], notes, 1, 560),
-        ("cases_by_exploitation_type", TABLE_BY_NAME["cases_by_exploitation_type"].title, None, None, 3, 1000),
-        ("cases_by_destination_country", dest_title, None, None, 3, 1000),
+        (
+            "cases_by_exploitation_type",
+            TABLE_BY_NAME["cases_by_exploitation_type"].title,
+            _trend_series(data, "cases_by_exploitation_type"),
+            None,
+            3,
+            1000,
+        ),
+        (
+            "cases_by_destination_country",
+            dest_title,
+            _trend_series(data, "cases_by_destination_country", TREND_DESTINATIONS),
+            None,
+            3,
+            1000,
+        ),
     ]
-    out = []
-    for name, title, series, year_notes, columns, width in chosen:
-        if series is None:
-            top = TREND_DESTINATIONS if name == "cases_by_destination_country" else None
-            series = _trend_series(data, name, top)
-        if series:
-            svg = charts.trend_chart(
+    out = [
+        (
+            name,
+            tr(title),
+            charts.trend_chart(
                 f"trend_{name}", years, series, langs, title=title, notes=year_notes, columns=columns, width=width
-            )
-            out.append((name, tr(title), svg))
+            ),
+        )
+        for name, title, series, year_notes, columns, width in panels
+        if series
+    ]
     listed = " · ".join(f"{y}: {charts.fmt(c['organisations'])}" for y, c in cov.items())
     return {"first": min(data.years), "note": tr("trends_p", orgs=listed), "charts": out}
 
