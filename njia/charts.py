@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -198,10 +199,15 @@ def bar_chart(
 @dataclass
 class Flow:
     key: str
-    origin: str
-    via: str  # joined transit names, or "" for a direct route
-    destination: str
+    origin: Label
+    via: Label  # joined transit names, or "" for a direct route
+    destination: Label
     cases: int
+
+
+def _same(label: Label) -> Label | tuple[tuple[str, str], ...]:
+    """A label as a node's key (a dict is not hashable): one node per place, whatever its names."""
+    return label if isinstance(label, str) else tuple(sorted(label.items()))
 
 
 @dataclass
@@ -244,10 +250,10 @@ def flow_chart(
     their true width and sit in the middle of such a node.
     """
     direct: Label = {"en": "direct", "sw": "moja kwa moja"}
-    nodes: dict[tuple[int, str], _Node] = {}
+    nodes: dict[tuple[int, Any], _Node] = {}
     for f in flows:
         for col, name in ((0, f.origin), (1, f.via), (2, f.destination)):
-            node = nodes.setdefault((col, name), _Node(col, name if (col != 1 or name) else direct))
+            node = nodes.setdefault((col, _same(name)), _Node(col, name if (col != 1 or name) else direct))
             node.total += f.cases
     columns = {c: sorted((n for (col, _), n in nodes.items() if col == c), key=lambda n: -n.total) for c in range(3)}
     gap, top, bottom = 8, 26, 6
@@ -299,12 +305,15 @@ def flow_chart(
         )
 
     # Order each node's bands by the other end's position, which keeps crossings few.
-    for f in sorted(flows, key=lambda f: (nodes[(0, f.origin)].y, nodes[(1, f.via)].y)):
-        o = nodes[(0, f.origin)]
-        parts.append(band(o, nodes[(1, f.via)], f, o.colour, "in"))
-    for f in sorted(flows, key=lambda f: (nodes[(1, f.via)].y, nodes[(2, f.destination)].y, nodes[(0, f.origin)].y)):
-        parts.append(band(nodes[(1, f.via)], nodes[(2, f.destination)], f, nodes[(0, f.origin)].colour, "out"))
-    for (col, key), n in nodes.items():
+    def node(col: int, f: Flow) -> _Node:
+        return nodes[(col, _same((f.origin, f.via, f.destination)[col]))]
+
+    for f in sorted(flows, key=lambda f: (node(0, f).y, node(1, f).y)):
+        parts.append(band(node(0, f), node(1, f), f, node(0, f).colour, "in"))
+    for f in sorted(flows, key=lambda f: (node(1, f).y, node(2, f).y, node(0, f).y)):
+        parts.append(band(node(1, f), node(2, f), f, node(0, f).colour, "out"))
+    for (col, _), n in nodes.items():
+        key = label_text(n.name, langs[0]) if (col != 1 or n.name != direct) else ""
         parts.append(
             f'<rect class="node" data-node="{escape(key)}" data-column="{col}" data-cases="{n.total}" '
             f'x="{xs[col]:.1f}" y="{n.y:.1f}" width="{node_w}" height="{n.h:.1f}" rx="1.5" '
@@ -333,7 +342,11 @@ def flow_chart(
             )
         else:
             room = xs[2] - xs[1] - node_w - 30
-            name = n.name if not isinstance(n.name, str) else _short_via(n.name, 11.5, room)
+            name = (
+                _short_via(n.name, 11.5, room)
+                if isinstance(n.name, str)
+                else {lang: _short_via(text, 11.5, room) for lang, text in n.name.items()}
+            )
             parts.append(
                 _svg_text(name, langs, x=xs[1] + node_w + 5, y=cy, size=11.5, weight="600", max_width=room, extra=HALO)
             )
@@ -418,6 +431,119 @@ def dumbbell_chart(
                     fill=MUTED,
                 )
             )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@dataclass
+class Series:
+    key: str
+    label: Label
+    values: Mapping[int, int | None]  # year -> figure; None = withheld; a year missing = no figures that year
+    colour: str = PALETTE[0]
+
+
+def trend_chart(
+    chart_id: str,
+    years: Sequence[int],
+    series: Sequence[Series],
+    langs: Sequence[str],
+    *,
+    title: Label,
+    notes: Mapping[int, Label] | None = None,
+    columns: int = 3,
+    width: int = 1000,
+    panel_height: int = 150,
+) -> Markup:
+    """Small multiples, one panel per series, years on x, each panel on its own scale from zero (the figure
+    is written at every point). A withheld year breaks the line and is drawn as a dashed column saying
+    "withheld", never as zero; a year without figures breaks the line and draws nothing. `notes` go under
+    the year labels (e.g. the organisations reporting that year)."""
+    years = list(years)
+    columns = max(1, min(columns, len(series)))
+    rows = -(-len(series) // columns)
+    gap = 24
+    panel_w = (width - gap * (columns - 1)) / columns
+    axis_h = 34 if notes else 20
+    head = 22 if len(series) > 1 else 0  # one panel: the figure's caption names it
+    pad_x = 46 if notes else 26  # room for a note centred under the first and last year
+    height = rows * (panel_height + axis_h) + (rows - 1) * 14 + 4
+    parts = [_open_svg(chart_id, width, height, title, langs)]
+    step = (panel_w - 2 * pad_x) / max(len(years) - 1, 1)
+    for i, s in enumerate(series):
+        x0 = (i % columns) * (panel_w + gap)
+        y0 = (i // columns) * (panel_height + axis_h + 14)
+        plot_top, plot_bottom = y0 + head + 16, y0 + panel_height - 4
+        vmax = max([v for v in s.values.values() if v] + [1])
+
+        def xy(year: int, value: int, x0=x0, plot_top=plot_top, plot_bottom=plot_bottom, vmax=vmax):
+            x = x0 + pad_x + step * years.index(year) if len(years) > 1 else x0 + panel_w / 2
+            return x, plot_bottom - (plot_bottom - plot_top) * value / vmax
+
+        parts.append(f'<g class="series" data-series="{escape(s.key)}">')
+        if head:
+            parts.append(
+                _svg_text(s.label, langs, x=x0, y=y0 + 14, size=12.5, weight="600", max_width=panel_w, extra=HALO)
+            )
+        parts.append(
+            f'<line x1="{x0:.1f}" x2="{x0 + panel_w:.1f}" y1="{plot_bottom:.1f}" y2="{plot_bottom:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        run: list[tuple[float, float]] = []
+        for year in [*years, None]:  # None closes the last run of published years
+            value = s.values.get(year) if year is not None else None
+            if year is None or value is None:
+                if len(run) > 1:
+                    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                    parts.append(f'<polyline points="{points}" fill="none" stroke="{s.colour}" stroke-width="2.5"/>')
+                run = []
+                continue
+            run.append(xy(year, value))
+        for year in years:
+            if year not in s.values:
+                continue
+            value = s.values[year]
+            x, _ = xy(year, 0)
+            if value is None:
+                w = min(step * 0.6, 40) if len(years) > 1 else 40
+                parts.append(
+                    f'<g class="trend-point" data-year="{year}" data-withheld="true">'
+                    f'<rect x="{x - w / 2:.1f}" y="{plot_top:.1f}" width="{w:.1f}" height="{plot_bottom - plot_top:.1f}"'
+                    f' rx="2" fill="none" stroke="{WITHHELD}" stroke-dasharray="3 2"><title>{year}: '
+                    f"{escape(label_text(WITHHELD_TEXT, langs[0]))}</title></rect>"
+                )
+                mid = (plot_top + plot_bottom) / 2
+                parts.append(
+                    _withheld_word(
+                        langs,
+                        x=x + 3.5,
+                        y=mid,
+                        size=10,
+                        anchor="middle",
+                        fill=MUTED,
+                        extra=f' transform="rotate(-90 {x + 3.5:.1f} {mid:.1f})"',
+                    )
+                )
+                parts.append("</g>")
+                continue
+            x, y = xy(year, value)
+            parts.append(
+                f'<g class="trend-point" data-year="{year}" data-value="{value}">'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.colour}"><title>{year}: {fmt(value)}</title>'
+                f'</circle><text x="{x:.1f}" y="{y - 7:.1f}" font-size="11" text-anchor="middle" fill="{INK}"'
+                f' font-weight="600"{HALO}>{fmt(value)}</text></g>'
+            )
+        for year in years:
+            x, _ = xy(year, 0)
+            parts.append(
+                f'<text x="{x:.1f}" y="{plot_bottom + 14:.1f}" font-size="11" text-anchor="middle" '
+                f'fill="{MUTED}">{year}</text>'
+            )
+            if notes and year in notes:
+                parts.append(
+                    _svg_text(notes[year], langs, x=x, y=plot_bottom + 28, size=10, anchor="middle", fill=MUTED)
+                )
         parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -16,7 +16,7 @@ solving all published figures together. This module plays that attacker and prot
   between dbt's build and the publication swap, and the report pack audits what it is about to write.
 
 Years share no cells (each year's tables are sums over that year's route rows only), so each year is
-audited on its own; the report page compares a year with the previous one, and both must pass.
+audited on its own; the report page shows every year up to the report's, and each must pass.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -295,6 +295,11 @@ def _title(name: str, lines: Mapping[str, str], langs: Sequence[str]) -> str:
     return f"<title>{escape(name)}: {escape(' / '.join(words))}</title>"
 
 
+def _in_langs(label: charts.Label, langs: Sequence[str]) -> str:
+    """One tooltip line for a label: an SVG <title> cannot hold the page's language spans."""
+    return " / ".join(dict.fromkeys(charts.label_text(label, lang) for lang in langs))
+
+
 def county_map(rows: Sequence[Mapping[str, Any]], langs: Sequence[str], *, title: Mapping[str, str]) -> Map:
     """Counties shaded by published cases of origin; withheld hatched, unreported pale, with a legend."""
     by_code = {r["county_code"]: r for r in rows}
@@ -366,15 +371,20 @@ def _label_place(x: float, y: float, width: float, placed: list[Box]) -> Point:
 @dataclass(frozen=True)
 class DrawnRoute:
     key: str
-    label: str
+    label: charts.Label
     cases: int
     codes: tuple[str, ...]  # origin, transit points with coordinates, destination
     points: tuple[Point, ...]  # (lon, lat) of each code
 
 
-def drawn_routes(rows: Sequence[Mapping[str, Any]], top: int = TOP_ROUTES) -> list[DrawnRoute]:
+def drawn_routes(
+    rows: Sequence[Mapping[str, Any]],
+    top: int = TOP_ROUTES,
+    label: Callable[[Mapping[str, Any]], charts.Label] = lambda r: r["route_label"] or "",
+) -> list[DrawnRoute]:
     """The `top` largest published routes that can be placed: withheld and "other routes" lines are no
-    route; a route whose origin or destination has no coordinates is skipped, and so is a transit point."""
+    route; a route whose origin or destination has no coordinates is skipped, and so is a transit point.
+    `label` names a route line in the page's languages (the report's own route labels)."""
     where = places()
     out = []
     for r in sorted(rows, key=lambda r: -(r["cases"] or 0)):  # stable: the table's order among equals
@@ -386,7 +396,7 @@ def drawn_routes(rows: Sequence[Mapping[str, Any]], top: int = TOP_ROUTES) -> li
             continue
         codes = (ends[0], *(c for c in transit if c in where), ends[1])
         key = "|".join(str(r[c] or "") for c in ("origin_code", "transit_codes", "destination_code"))
-        out.append(DrawnRoute(key, r["route_label"] or "", r["cases"], codes, tuple(where[c] for c in codes)))
+        out.append(DrawnRoute(key, label(r), r["cases"], codes, tuple(where[c] for c in codes)))
         if len(out) == top:
             break
     return out
@@ -407,9 +417,15 @@ def _view(points: Iterable[Point], limit: Box) -> Box:
     return max(x0, limit[0]), max(y0, limit[1]), min(x1, limit[2]), min(y1, limit[3])
 
 
-def route_map(rows: Sequence[Mapping[str, Any]], langs: Sequence[str], *, title: Mapping[str, str]) -> Map | None:
+def route_map(
+    rows: Sequence[Mapping[str, Any]],
+    langs: Sequence[str],
+    *,
+    title: Mapping[str, str],
+    label: Callable[[Mapping[str, Any]], charts.Label] = lambda r: r["route_label"] or "",
+) -> Map | None:
     """The largest published routes over the countries of the region they cross; None without a route."""
-    routes = drawn_routes(rows)
+    routes = drawn_routes(rows, label=label)
     if not routes:
         return None
     geo = world()
@@ -452,7 +468,7 @@ def route_map(rows: Sequence[Mapping[str, Any]], langs: Sequence[str], *, title:
         parts.append(
             f'<polyline class="route" data-route="{escape(r.key)}" data-cases="{r.cases}" points="{pts}" '
             f'stroke="{colour[r.codes[0]]}" stroke-width="{width(r.cases):.2f}">'
-            f"<title>{escape(r.label)}: {charts.fmt(r.cases)}</title></polyline>"
+            f"<title>{escape(_in_langs(r.label, langs))}: {charts.fmt(r.cases)}</title></polyline>"
         )
     parts.append("</g>")
 

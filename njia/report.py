@@ -4,7 +4,7 @@ The pack reads only the reporting tables, through `njia.transform.reporting_sche
 so what is published is exactly what dbt aggregated and suppressed; nothing here counts or suppresses.
 As a last line of defence it refuses to write a pack in which a visible count lies between 1 and k-1, a
 count is marked both withheld and visible, or the attacker's audit (njia.disclosure) can work a withheld
-count out to a range narrower than k from the tables of the year and of the year it is compared with.
+count out to a range narrower than k from the tables of the year, or of any earlier year the page shows.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from psycopg import sql
 
-from njia import charts, maps, reporting_tables, warehouse
+from njia import charts, maps, place_names, reporting_tables, warehouse
 from njia.cells import neutralise
 from njia.paths import SEEDS_DIR
 from njia.reporting_tables import ReportingTable
@@ -126,6 +126,24 @@ TEXT: dict[str, dict[str, str]] = {
         "yanaweza pia kumaanisha kuwa mashirika zaidi au machache yaliripoti ({prev_orgs} mwaka "
         "{prev}, {orgs} mwaka {year}).",
     ),
+    "trends_h": _t("Every year since {first}", "Kila mwaka tangu {first}"),
+    "trends_p": _t(
+        "Each year counts what the organisations that reported in that year saw, so a rise or a fall may "
+        "reflect which organisations reported, and how many, rather than a change in trafficking. "
+        "Organisations reporting: {orgs}. A withheld figure is a dashed column, never a zero; each chart "
+        "has its own scale.",
+        "Kila mwaka huhesabu kile ambacho mashirika yaliyoripoti mwaka huo yaliona, kwa hivyo ongezeko au "
+        "upungufu unaweza kutokana na mashirika yaliyoripoti, na idadi yao, badala ya mabadiliko katika "
+        "usafirishaji haramu. Mashirika yaliyoripoti: {orgs}. Takwimu iliyozuiliwa ni safu ya vistari, "
+        "kamwe si sifuri; kila chati ina kipimo chake.",
+    ),
+    "trends_single": _t(
+        "Figures were published for {year} only: the trend over the years starts with a second year.",
+        "Takwimu zimechapishwa kwa mwaka {year} pekee: mwenendo wa miaka utaanza na mwaka wa pili.",
+    ),
+    "trends_total": _t("Cases reported and organisations reporting", "Visa vilivyoripotiwa na mashirika yaliyoripoti"),
+    "trends_orgs": _t("{n} organisations", "mashirika {n}"),
+    "trends_dest": _t("The {n} largest destinations of {year}", "Nchi {n} kubwa zaidi za mwisho za mwaka {year}"),
     "not_additive": _t(
         "Does not add up to the total: a route counts once for each item it lists.",
         "Hazijumliki kufikia jumla: njia huhesabiwa mara moja kwa kila kipengele inachoorodhesha.",
@@ -244,7 +262,33 @@ COLUMN_TITLES: dict[str, dict[str, str]] = {
     "route_records": TEXT["route_records"],
     "cases_total": TEXT["cases_total"],
     "periods": TEXT["periods"],
+    "report_year": _t("year", "mwaka"),
+    "table": _t("table", "jedwali"),
+    "code": _t("code", "msimbo"),
+    "value": _t("figure", "takwimu"),
 }
+
+# The column of a table that names a place, shown with countries in Swahili in the SW view (`_place`).
+PLACE_COLUMNS = {
+    "cases_by_destination_country": "country_name",
+    "cases_by_transit_point": "transit_name",
+    "cases_by_route": "route_label",
+}
+
+# The trend over every year with figures, one row per published cell it shows: the coverage figures and
+# two additive tables. The same rows are csv/trends.csv, the `trends` sheet and the page's trend charts.
+TRENDS = ReportingTable(
+    name="trends",
+    columns=("report_year", "table", "code", "label_en", "label_sw", "value", "suppressed"),
+    data_types=("integer", "text", "text", "text", "text", "integer", "boolean"),
+    key=("report_year", "table", "code"),
+    pack_order=len(TABLES) + 1,
+    title=_t("Every year with figures", "Kila mwaka wenye takwimu"),
+    adds_up_to=None,
+)
+TREND_COVERAGE = ("cases_total", "organisations", "submissions")
+TREND_TABLES = ("cases_by_exploitation_type", "cases_by_destination_country")
+TREND_DESTINATIONS = 6  # the report year's largest destinations get a panel each
 
 TOP_ROUTES = 10
 TOP_BARS = 15
@@ -261,13 +305,23 @@ class PackData:
     published_k: int
     schema: str
     rows: dict[str, list[dict[str, Any]]]
-    prev_rows: dict[str, list[dict[str, Any]]]
+    # Every earlier year with published figures (a coverage row), oldest first, each audited like `rows`.
+    history: dict[int, dict[str, list[dict[str, Any]]]]
     code_lists: list[tuple[str, str, int]]
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def coverage(self) -> dict[str, Any] | None:
         return self.rows["coverage"][0] if self.rows["coverage"] else None
+
+    @property
+    def prev_rows(self) -> dict[str, list[dict[str, Any]]]:
+        return self.history.get(self.year - 1, {})
+
+    @property
+    def years(self) -> dict[int, dict[str, list[dict[str, Any]]]]:
+        """Every year with figures up to the report year, oldest first."""
+        return {**self.history, self.year: self.rows}
 
     @property
     def prev_coverage(self) -> dict[str, Any] | None:
@@ -367,21 +421,27 @@ def read_pack_data(settings: Settings, year: int, min_cell: int | None = None) -
         with reporting_schema(settings, min_cell) as schema, warehouse.connect(settings) as conn:
             conn.read_only = True
             rows = {t.name: _read_table(conn, schema, t, year) for t in TABLES}
-            prev = {t.name: _read_table(conn, schema, t, year - 1) for t in TABLES}
+            earlier = conn.execute(
+                sql.SQL("select distinct report_year from {} where report_year < %s order by 1").format(
+                    sql.Identifier(schema, "coverage")
+                ),
+                (year,),
+            ).fetchall()
+            history = {y: {t.name: _read_table(conn, schema, t, y) for t in TABLES} for (y,) in earlier}
     except TransformError as exc:  # the reporting tables are not built, or k's private build failed
         raise ReportError(str(exc)) from exc
-    for t in TABLES:
-        _check(t, rows[t.name], k)
-        _check(t, prev[t.name], k)
     if not rows["coverage"]:
         raise ReportError(
             f"there are no reporting figures for {year}: no accepted route reports for periods "
             f"starting in {year}, or `njia build` has not run since they arrived"
         )
-    _audit(rows, year, k)
-    if prev["coverage"]:  # the page compares with the previous year: its tables are published too
-        _audit(prev, year - 1, k)
-    return PackData(year, k, settings.min_cell, schema, rows, prev, code_list_versions())
+    # The page shows every year's figures (the trends, the change from the previous year): each year is
+    # checked and audited on its own, as years share no cells (njia.disclosure).
+    for y, year_rows in {year: rows, **history}.items():
+        for t in TABLES:
+            _check(t, year_rows[t.name], k)
+        _audit(year_rows, y, k)
+    return PackData(year, k, settings.min_cell, schema, rows, history, code_list_versions())
 
 
 # --------------------------------------------------------------------------------------------- cells
@@ -411,21 +471,62 @@ def _public_rows(table: ReportingTable, rows: list[dict[str, Any]]) -> Iterator[
         yield [None if (c == "cases" and r.get("suppressed")) else r[c] for c in table.columns]
 
 
+def trend_rows(data: PackData) -> list[dict[str, Any]]:
+    """The trend's rows (TRENDS.columns), oldest year first: each the published cell of that year's
+    reporting table (the coverage figures by their column name)."""
+    out: list[dict[str, Any]] = []
+    for year, rows in data.years.items():
+        cov = rows["coverage"][0]
+        for c in TREND_COVERAGE:
+            out.append(
+                {
+                    "report_year": year,
+                    "table": "coverage",
+                    "code": c,
+                    "label_en": TEXT[c]["en"],
+                    "label_sw": TEXT[c]["sw"],
+                    "value": cov[c],
+                    "suppressed": cov[c] is None,
+                }
+            )
+        for name in TREND_TABLES:
+            t = TABLE_BY_NAME[name]
+            for r in rows[name]:
+                label = _label(r, t)
+                out.append(
+                    {
+                        "report_year": year,
+                        "table": name,
+                        "code": r[t.key[0]],
+                        "label_en": charts.label_text(label, "en"),
+                        "label_sw": charts.label_text(label, "sw"),
+                        "value": None if r["suppressed"] else r["cases"],
+                        "suppressed": bool(r["suppressed"]),
+                    }
+                )
+    return out
+
+
 # --------------------------------------------------------------------------------------------- writers
 
 
 def write_csvs(data: PackData, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for t in TABLES:
+    for t, rows in _pack_tables(data):
         path = folder / f"{t.name}.csv"
         with path.open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(t.columns)
-            for row in _public_rows(t, data.rows[t.name]):
+            for row in _public_rows(t, rows):
                 w.writerow([csv_cell(v) for v in row])
         paths.append(path)
     return paths
+
+
+def _pack_tables(data: PackData) -> list[tuple[ReportingTable, list[dict[str, Any]]]]:
+    """Every file's table with its rows: the report year's reporting tables, then the trend."""
+    return [*((t, data.rows[t.name]) for t in TABLES), (TRENDS, trend_rows(data))]
 
 
 def _about_rows(data: PackData) -> list[tuple[str, Any, Any]]:
@@ -478,16 +579,16 @@ def write_xlsx(data: PackData, path: Path) -> Path:
     for cells in about.iter_rows(min_row=2):
         for c in cells:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    for t in TABLES:
+    for t, rows in _pack_tables(data):
         ws = wb.create_sheet(t.name)
         ws.append(list(t.columns))
-        for row in _public_rows(t, data.rows[t.name]):
+        for row in _public_rows(t, rows):
             ws.append([xlsx_cell(v) for v in row])
         ws.freeze_panes = "A2"
         if ws.max_row > 1:
             ws.auto_filter.ref = ws.dimensions
         for i, col in enumerate(t.columns, start=1):
-            longest = max([len(col)] + [len(str(r[col])) for r in data.rows[t.name] if r[col] is not None])
+            longest = max([len(col)] + [len(str(r[col])) for r in rows if r[col] is not None])
             ws.column_dimensions[get_column_letter(i)].width = min(max(longest + 2, 9), 70)
     for ws in wb.worksheets:
         for c in ws[1]:
@@ -519,13 +620,51 @@ class _Tr:
         )
 
 
+def _place(code: str | None, name: str | None) -> charts.Label:
+    """A place as published (English) and in Swahili: a country (`SA` or a typed `country:SA`) by its CLDR
+    name (njia.place_names), anything else (counties, airports, border points) by its published name."""
+    from njia.disclosure import OTHER_ROUTES
+
+    name, code = name or code or "", code or ""
+    country = code.removeprefix("country:")
+    if code == OTHER_ROUTES:  # the route table's line for an origin's small routes
+        return {"en": name, "sw": "njia nyingine" if name == "other routes" else name}
+    if ":" in country or not country:
+        return name
+    sw = place_names.country_name(country, "sw")
+    return {"en": name, "sw": name if sw == country.upper() else sw}  # not a country CLDR knows: as published
+
+
+def _route_parts(row: dict[str, Any]) -> list[charts.Label] | None:
+    """The stops of a published route line, each named as `_place` names it; None when the English label
+    does not split into one name per code (a name containing the arrow itself)."""
+    codes = [row["origin_code"], *[c for c in (row["transit_codes"] or "").split(";") if c], row["destination_code"]]
+    names = (row["route_label"] or "").split(" → ")
+    if len(names) != len(codes):
+        return None
+    return [_place(code, name) for code, name in zip(codes, names, strict=True)]
+
+
+def _joined(parts: Sequence[charts.Label]) -> charts.Label:
+    if all(isinstance(p, str) for p in parts):
+        return " → ".join(parts)  # type: ignore[arg-type]
+    return {lang: " → ".join(charts.label_text(p, lang) for p in parts) for lang in LANGS}
+
+
 def _label(row: dict[str, Any], table: ReportingTable) -> charts.Label:
     if "label_en" in table.columns:
         return {"en": row["label_en"] or "", "sw": row["label_sw"] or row["label_en"] or ""}
     if table.name == "cases_by_province":
         name = row["former_province"] or ""
         return {"en": name, "sw": PROVINCE_SW.get(name, name)}
-    for c in ("county_name", "country_name", "carrier_name", "transit_name"):
+    if table.name == "cases_by_destination_country":
+        return _place(row["country_code"], row["country_name"])
+    if table.name == "cases_by_transit_point":
+        return _place(row["transit_code"], row["transit_name"])
+    if table.name == "cases_by_route":
+        parts = _route_parts(row)
+        return _joined(parts) if parts else row["route_label"] or ""
+    for c in ("county_name", "carrier_name"):
         if c in table.columns:
             return row[c] or row[table.key[0]] or ""
     return str(row[table.key[0]])
@@ -574,9 +713,9 @@ def _flows(data: PackData) -> tuple[list[charts.Flow], int, int]:
     withheld = len(data.rows["cases_by_route"]) - len(published)
     for r in published[:TOP_ROUTES]:
         transit = [c for c in (r["transit_codes"] or "").split(";") if c]
-        parts = (r["route_label"] or "").split(" → ")
-        if len(parts) == len(transit) + 2:
-            origin, via, dest = parts[0], " → ".join(parts[1:-1]), parts[-1]
+        parts = _route_parts(r)
+        if parts is not None:
+            origin, via, dest = parts[0], _joined(parts[1:-1]), parts[-1]
         else:  # a name containing the arrow itself: fall back to the codes
             origin, via, dest = r["origin_code"], " → ".join(transit), r["destination_code"]
         flows.append(charts.Flow(_key(r, TABLE_BY_NAME["cases_by_route"]), origin, via, dest, r["cases"]))
@@ -600,6 +739,73 @@ def _pairs(data: PackData, table: ReportingTable, top: int = 10) -> list[charts.
         )
     pairs.sort(key=lambda p: (p.cur is None or p.prev is None, -(p.cur or 0)))
     return pairs[:top]
+
+
+def _trend_series(data: PackData, name: str, top: int | None = None) -> list[charts.Series]:
+    """One series per cell of a table over the years, the report year's largest first. A year with figures
+    but no row for the cell had no such cases (0); a withheld cell is None."""
+    t = TABLE_BY_NAME[name]
+    labels: dict[str, charts.Label] = {}
+    values: dict[str, dict[int, int | None]] = {}
+    for year, rows in data.years.items():
+        for r in rows[name]:
+            labels[_key(r, t)] = _label(r, t)  # the latest year's name
+            values.setdefault(_key(r, t), {})[year] = None if r["suppressed"] else r["cases"]
+    for v in values.values():
+        for year in data.years:
+            v.setdefault(year, 0)
+
+    def rank(key: str) -> tuple[bool, int, int]:
+        now = values[key][data.year]
+        return (now is None, -(now or 0), -sum(v or 0 for v in values[key].values()))
+
+    keys = sorted(values, key=lambda k: (*rank(k), k))[:top]
+    return [charts.Series(k, labels[k], values[k], charts.PALETTE[i % len(charts.PALETTE)]) for i, k in enumerate(keys)]
+
+
+def _trends(data: PackData, langs: Sequence[str], tr: _Tr) -> dict[str, Any]:
+    """The trend section: charts over every year with figures, or a note when there is one year only."""
+    if len(data.years) < 2:
+        return {"first": data.year, "note": tr("trends_single", year=data.year), "charts": []}
+    years = list(range(min(data.years), data.year + 1))
+    cov = {y: rows["coverage"][0] for y, rows in data.years.items()}
+    notes = {
+        y: {lang: TEXT["trends_orgs"][lang].format(n=c["organisations"]) for lang in LANGS} for y, c in cov.items()
+    }
+    total = charts.Series("cases_total", TEXT["cases_total"], {y: c["cases_total"] for y, c in cov.items()})
+    dest_title = {lang: TEXT["trends_dest"][lang].format(n=TREND_DESTINATIONS, year=data.year) for lang in LANGS}
+    panels = [
+        ("cases_total", TEXT["trends_total"], [total], notes, 1, 560),
+        (
+            "cases_by_exploitation_type",
+            TABLE_BY_NAME["cases_by_exploitation_type"].title,
+            _trend_series(data, "cases_by_exploitation_type"),
+            None,
+            3,
+            1000,
+        ),
+        (
+            "cases_by_destination_country",
+            dest_title,
+            _trend_series(data, "cases_by_destination_country", TREND_DESTINATIONS),
+            None,
+            3,
+            1000,
+        ),
+    ]
+    out = [
+        (
+            name,
+            tr(title),
+            charts.trend_chart(
+                f"trend_{name}", years, series, langs, title=title, notes=year_notes, columns=columns, width=width
+            ),
+        )
+        for name, title, series, year_notes, columns, width in panels
+        if series
+    ]
+    listed = " · ".join(f"{y}: {charts.fmt(c['organisations'])}" for y, c in cov.items())
+    return {"first": min(data.years), "note": tr("trends_p", orgs=listed), "charts": out}
 
 
 def _html_value(col: str, value: Any) -> str:
@@ -692,17 +898,19 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         }
 
     figure_tables = []
-    for t in TABLES:
+    for t, table_rows in _pack_tables(data):
         rows = []
-        for raw, public in zip(data.rows[t.name], _public_rows(t, data.rows[t.name]), strict=True):
+        for raw, public in zip(table_rows, _public_rows(t, table_rows), strict=True):
             cells = []
             for col, value in zip(t.columns, public, strict=True):
-                if col == "cases":
+                if col in ("cases", "value"):
                     shown = tr("withheld") if raw["suppressed"] else charts.fmt(value)
                 elif col == "suppressed":
                     shown = Markup("&#10003;") if value else ""
                 elif col == "former_province" and value in PROVINCE_SW:
                     shown = tr({"en": value, "sw": PROVINCE_SW[value]})
+                elif PLACE_COLUMNS.get(t.name) == col and isinstance(place := _label(raw, t), dict):
+                    shown = tr(place)  # countries in Swahili in the SW view; the value stays as published
                 elif isinstance(value, int) and not isinstance(value, bool):
                     shown = charts.fmt(value)
                 else:
@@ -712,7 +920,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
                         "col": col,
                         "value": _html_value(col, value),
                         "shown": shown,
-                        "num": col in ("cases", "organisations", "submissions", "route_records", "cases_total")
+                        "num": col in ("cases", "value", "organisations", "submissions", "route_records", "cases_total")
                         or (col == "periods" and isinstance(value, int)),
                     }
                 )
@@ -721,7 +929,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
             {
                 "name": t.name,
                 "title": tr(t.title),
-                "additive": t.additive,
+                "additive": t.additive or t is TRENDS,  # the trend's rows are no "routes involving X"
                 "columns": [(c, tr(COLUMN_TITLES[c])) for c in t.columns],
                 "rows": rows,
             }
@@ -740,7 +948,12 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
     county = bar_section("cases_by_origin_county", top=None, colours=prov_colours, label_width=150)
     county["legend"] = [(tr({"en": p, "sw": PROVINCE_SW.get(p, p)}), prov_colours[p]) for p in provinces if p]
     county_map = maps.county_map(data.rows["cases_by_origin_county"], langs, title=TEXT["county_map"])
-    route_map = maps.route_map(data.rows["cases_by_route"], langs, title=TEXT["route_map"])
+    route_map = maps.route_map(
+        data.rows["cases_by_route"],
+        langs,
+        title=TEXT["route_map"],
+        label=lambda row: _label(row, TABLE_BY_NAME["cases_by_route"]),
+    )
     return template.render(
         data=data,
         langs=langs,
@@ -750,6 +963,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         internal=data.internal,
         key_figures=key_figures,
         change=change,
+        trends=_trends(data, langs, tr),
         prev_year=data.year - 1,
         flow_svg=flow_svg,
         county_map=county_map,

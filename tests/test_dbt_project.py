@@ -188,6 +188,8 @@ def test_every_model_has_a_primary_key_test(manifest: dict) -> None:
             meta = t.get("test_metadata") or {}
             if meta.get("name") == "unique_combination_of_columns":
                 combos.append(meta["kwargs"]["combination_of_columns"])
+            elif meta.get("name") == "list_view_is_sound":  # the key unique and not null in the one scan
+                by_column.setdefault(meta["kwargs"]["code_column"], set()).update({"unique", "not_null"})
             elif t.get("column_name"):
                 by_column.setdefault(t["column_name"], set()).add(meta.get("name"))
         single = any({"unique", "not_null"} <= names for names in by_column.values())
@@ -198,6 +200,17 @@ def test_every_model_has_a_primary_key_test(manifest: dict) -> None:
         }
         composite = any(set(combo) <= not_null for combo in combos)
         assert single or composite, f"{uid} has no unique + not_null key test"
+
+
+def test_list_views_are_tested_in_one_scan(manifest: dict) -> None:
+    """Every data test on a list view recomputes it (the lists exploded over every route row): one test
+    checks all of it (docs/benchmarks.md), and no other test may come back."""
+    for uid, node in models(manifest).items():
+        if node["name"] in ANALYST_VIEWS - {"route_reports_wide"}:
+            [test] = attached_tests(manifest, uid)
+            meta = test["test_metadata"]
+            assert meta["name"] == "list_view_is_sound", uid
+            assert meta["kwargs"]["code_column"] == list(node["columns"])[2], uid
 
 
 def test_documentation_coverage(manifest: dict) -> None:

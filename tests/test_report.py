@@ -163,9 +163,22 @@ CONTROL = {
 }
 
 
+# A third year, for the trend: only the tables the trend reads (coverage, exploitation types, destinations).
+ABSENT = "absent"  # no row: no such cases that year
+EXPLOITATION_EARLIER = {  # code: (two years before, the year before)
+    "domestic_servitude": (120, 140),
+    "forced_labour": (90, 100),
+    "sexual_exploitation": (W, 50),
+    "child_labour": (W, 15),
+    "forced_marriage": (ABSENT, W),
+}
+DESTINATIONS_EARLIER = {"SA": 100, "QA": 40, "KE": 50, "OM": W, "AE": 30}
+
+
 def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tuple]]:
-    """Rows of every reporting table for `year` and the year before (as dbt would publish them)."""
-    prev = year - 1
+    """Rows of every reporting table for `year` and the year before, and of a few for the year before that
+    (as dbt would publish them)."""
+    prev, first = year - 1, year - 2
     rows: dict[str, list[tuple]] = {t.name: [] for t in TABLES}
 
     def cell(v: int | None) -> tuple[int | None, bool]:
@@ -191,7 +204,14 @@ def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tu
         labels = _seed(seed)
         for code, cur in values.items():
             rows[table].append((year, code, *labels[code], *cell(cur)))
-    rows["coverage"] += [(year, 14, 39, 412, 375, 41), (prev, 11, 30, 350, 317, 33)]
+    rows["coverage"] += [(year, 14, 39, 412, 375, 41), (prev, 11, 30, 350, 317, 33), (first, 9, 21, 260, 240, 24)]
+    labels = _seed("exploitation_types")
+    for code, values in EXPLOITATION_EARLIER.items():
+        for y, v in zip((first, prev), values, strict=True):
+            if v != ABSENT:
+                rows["cases_by_exploitation_type"].append((y, code, *labels[code], *cell(v)))
+    for code, v in DESTINATIONS_EARLIER.items():
+        rows["cases_by_destination_country"].append((first, code, DESTINATIONS[code][0], *cell(v)))
     if hostile:
         rows["cases_by_origin_county"].append(
             (year, "999", '=HYPERLINK("http://evil.example","x")', "+Coast", 12, False)
@@ -217,10 +237,16 @@ def create_reporting(settings, rows: dict[str, list[tuple]], schema: str = "repo
                 conn.cursor().executemany(f"insert into {schema}.{name} values ({marks})", data)
 
 
+class Seen(list):
+    """The min_cell values reporting_schema() was asked for; `audited`: the years the audit was called for."""
+
+    audited: list[int]
+
+
 @pytest.fixture
 def fake_schema(monkeypatch):
     """Point the pack at the fixture's tables instead of dbt's reporting_schema()."""
-    seen: list[int | None] = []
+    seen = Seen()
 
     @contextlib.contextmanager
     def schema(settings, min_cell):
@@ -232,8 +258,8 @@ def fake_schema(monkeypatch):
     # audit (njia.disclosure) would rightly refuse them as contradictory. The gate is still called for the
     # year and the year it is compared with; test_pack_end_to_end_through_dbt and test_disclosure_build.py
     # run the real audit on tables built by dbt.
-    audited: list[int] = []
-    monkeypatch.setattr(report, "_audit", lambda rows, year, k: audited.append(year))
+    seen.audited = []
+    monkeypatch.setattr(report, "_audit", lambda rows, year, k: seen.audited.append(year))
     return seen
 
 
@@ -255,6 +281,8 @@ class FigureParser(HTMLParser):
         self.figures: dict[str, str] = {}
         self.bars: dict[str, list[dict[str, str]]] = {}
         self.listed: dict[str, set[str]] = {}  # withheld cells named under a chart instead of drawn
+        self.trend: dict[tuple[str, str, int], int | None] = {}  # (chart, series, year): figure, None withheld
+        self._series = ""
         self._fig = ""
         self.scripts = 0
         self.external: list[str] = []
@@ -287,6 +315,12 @@ class FigureParser(HTMLParser):
             self.bars.setdefault(self._chart, [])
         elif tag == "g" and self._chart and a.get("class") == "bar":
             self.bars[self._chart].append(a)
+        elif tag == "g" and self._chart and a.get("class") == "series":
+            self._series = a["data-series"]
+        elif tag == "g" and self._chart and a.get("class") == "trend-point":
+            assert ("data-value" in a) != (a.get("data-withheld") == "true"), a
+            value = int(a["data-value"]) if "data-value" in a else None
+            self.trend[(self._chart, self._series, int(a["data-year"]))] = value
         elif tag == "figure" and a.get("id", "").startswith("fig-"):
             self._fig = a["id"][4:]
         elif tag == "span" and "data-withheld-key" in a:
@@ -353,12 +387,75 @@ def xlsx_text(v: Any) -> str:
 # ------------------------------------------------------------------------------------------- tests
 
 
+TREND_SOURCES = {  # the trend's tables and the column naming a cell
+    "cases_by_exploitation_type": "exploitation_type",
+    "cases_by_destination_country": "country_code",
+}
+
+
+def published_trend(settings, year: int = YEAR) -> dict[tuple[int, str, str], int | None]:
+    """(year, table, code): figure of every cell the trend shows, read from the reporting tables of every
+    year up to `year` (coverage's figures by column name); None when withheld."""
+    out: dict[tuple[int, str, str], int | None] = {}
+    with warehouse.connect(settings) as conn:
+        cur = conn.execute(
+            "select report_year, cases_total, organisations, submissions from reporting.coverage"
+            " where report_year <= %s",
+            (year,),
+        )
+        for y, *values in cur:
+            out.update({(y, "coverage", c): v for c, v in zip(report.TREND_COVERAGE, values, strict=True)})
+        for table, code in TREND_SOURCES.items():
+            cur = conn.execute(
+                f"select report_year, {code}, cases from reporting.{table} where report_year <= %s", (year,)
+            )
+            out.update({(y, table, c): v for y, c, v in cur})
+    return out
+
+
+def assert_trend_matches(settings, out: Path, year: int = YEAR) -> None:
+    """The trend in CSV = XLSX = HTML table = charts = the reporting tables of every year."""
+    expected = published_trend(settings, year)
+    as_csv = sorted(
+        (str(y), t, c, "" if v is None else str(v), "true" if v is None else "false")
+        for (y, t, c), v in expected.items()
+    )
+    cols = ("report_year", "table", "code", "value", "suppressed")
+    header, rows = read_csv(out / "csv" / "trends.csv")
+    assert header == list(report.TRENDS.columns)
+    assert sorted(tuple(r[c] for c in cols) for r in rows) == as_csv
+    sheet = list(load_workbook(out / f"njia-report-{year}.xlsx")["trends"].iter_rows(values_only=True))
+    assert list(sheet[0]) == list(report.TRENDS.columns)
+    index = [report.TRENDS.columns.index(c) for c in cols]
+    assert sorted(tuple(xlsx_text(r[i]) for i in index) for r in sheet[1:]) == as_csv
+    html = parse_html(out / f"njia-report-{year}.html")
+    assert sorted(tuple(r[c] for c in cols) for r in html.tables["trends"]) == as_csv
+
+    years = sorted({y for y, _, _ in expected})
+    charted = {key: v for key, v in html.trend.items() if key[0].startswith("trend_")}
+    if len(years) < 2:
+        assert charted == {}
+        return
+    for (chart, series, y), value in charted.items():
+        table = chart.removeprefix("trend_")
+        if table == "cases_total":
+            assert (y, "coverage", "cases_total") in expected and value == expected[(y, "coverage", "cases_total")]
+        else:  # a year with figures but no row for the cell had none of those cases
+            assert value == expected.get((y, table, series), 0), (chart, series, y)
+    types = {c for _, t, c in expected if t == "cases_by_exploitation_type"}
+    assert {(y, s) for c, s, y in charted if c == "trend_cases_by_exploitation_type"} == {
+        (y, c) for y in years for c in types
+    }
+    assert {(c, s) for c, s, _ in charted} >= {("trend_cases_total", "cases_total")}
+
+
 def assert_pack_matches(settings, out: Path, year: int = YEAR) -> None:
     """CSV = XLSX = HTML = the reporting tables, cell by cell (CSV and XLSX text neutralised)."""
     html = parse_html(out / f"njia-report-{year}.html")
     wb = load_workbook(out / f"njia-report-{year}.xlsx")
-    assert wb.sheetnames == ["about", *[t.name for t in TABLES]]
-    assert sorted(p.name for p in (out / "csv").iterdir()) == sorted(f"{t.name}.csv" for t in TABLES)
+    assert wb.sheetnames == ["about", *[t.name for t in TABLES], "trends"]
+    assert sorted(p.name for p in (out / "csv").iterdir()) == sorted([*(f"{t.name}.csv" for t in TABLES), "trends.csv"])
+    assert_trend_matches(settings, out, year)
     for t in TABLES:
         expected = db_rows(settings, t.name, year)
         header, rows = read_csv(out / "csv" / f"{t.name}.csv")
@@ -494,6 +591,71 @@ def test_non_additive_tables_say_so_and_page_is_self_contained(pack):
     assert 'id="change"' in page and "compared with 2024" in page
 
 
+def test_trend_over_every_year_audited_with_the_organisations_reporting(settings, fake_schema, tmp_path):
+    create_reporting(settings, reporting_rows())
+    out = write_pack(settings, YEAR, tmp_path / "pack")
+    assert sorted(fake_schema.audited) == [YEAR - 2, YEAR - 1, YEAR]  # every year shown is audited
+    html = parse_html(out / f"njia-report-{YEAR}.html")
+    trend = html.trend
+    # withheld: a dashed column, never a zero; absent (no such cases that year): zero
+    assert trend[("trend_cases_by_exploitation_type", "sexual_exploitation", YEAR - 2)] is None
+    assert trend[("trend_cases_by_exploitation_type", "forced_marriage", YEAR - 2)] == 0
+    assert trend[("trend_cases_by_exploitation_type", "forced_marriage", YEAR - 1)] is None
+    assert [trend[("trend_cases_total", "cases_total", y)] for y in (YEAR - 2, YEAR - 1, YEAR)] == [240, 317, 375]
+    destinations = {s for c, s, _ in trend if c == "trend_cases_by_destination_country"}
+    assert destinations == {"SA", "QA", "KE", "AE", "OM", "UG"}  # the six largest of the report year
+    page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
+    section = page.split('<section id="trends">', 1)[1].split("</section>", 1)[0]
+    assert "Every year since 2023" in section and "Kila mwaka tangu 2023" in section
+    assert "which organisations reported" in section and "mashirika yaliyoripoti" in section
+    assert "2023: 9 · 2024: 11 · 2025: 14" in section
+    assert "9 organisations" in section and "mashirika 14" in section  # under each year of the totals chart
+
+
+def test_trend_chart_draws_a_withheld_year_as_a_gap_and_one_year_as_a_note(settings, fake_schema, tmp_path):
+    from njia import charts
+
+    series = charts.Series("cases_total", "cases", {2021: 40, 2022: None, 2023: 52, 2024: 61})
+    svg = str(charts.trend_chart("t", [2020, 2021, 2022, 2023, 2024], [series], ("en", "sw"), title="t"))
+    assert svg.count("<polyline") == 1 and svg.count("<circle") == 3  # 2023-2024 only: not across 2022
+    assert 'data-year="2022" data-withheld="true"' in svg and "imezuiliwa" in svg
+    assert 'data-year="2020"' not in svg  # a year without figures: nothing drawn
+    assert 'data-value="0"' not in svg
+
+    rows = {name: [r for r in data if r[0] == YEAR] for name, data in reporting_rows().items()}
+    create_reporting(settings, rows)
+    out = write_pack(settings, YEAR, tmp_path / "pack")
+    page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
+    assert "Figures were published for 2025 only" in page and "mwaka 2025 pekee" in page
+    assert 'data-chart="trend_' not in page
+    assert_trend_matches(settings, out)
+
+
+def test_countries_in_swahili_in_the_sw_view_as_published_in_english(pack):
+    settings, out = pack
+    html = parse_html(out / f"njia-report-{YEAR}.html")
+    page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
+    for en, sw in (("Saudi Arabia", "Saudia"), ("United Arab Emirates", "Falme za Kiarabu"), ("Qatar", "Katari")):
+        assert re.search(f'<text class="l-en"[^>]*>{en}</text><text class="l-sw"[^>]*>{sw}</text>', page), sw
+    # route labels: counties and airports as published, countries in Swahili
+    assert '<span class="l-sw" lang="sw">Nairobi City → Jomo Kenyatta International → Saudia</span>' in page
+    assert "Mombasa → Moi International → Dubai International → Falme za Kiarabu" in page
+    # the files keep the reporting tables' (English) values; the trend carries both names
+    assert {r["country_name"] for r in html.tables["cases_by_destination_country"]} >= {"Saudi Arabia"}
+    _, routes = read_csv(out / "csv" / "cases_by_route.csv")
+    assert "Saudia" not in {r["route_label"] for r in routes} and all("Saudia" not in r["route_label"] for r in routes)
+    _, trends = read_csv(out / "csv" / "trends.csv")
+    sa = {(r["label_en"], r["label_sw"]) for r in trends if r["code"] == "SA"}
+    assert sa == {("Saudi Arabia", "Saudia")}
+    labels = _seed("exploitation_types")
+    for r in trends:
+        if r["table"] == "cases_by_exploitation_type":
+            assert (r["label_en"], r["label_sw"]) == labels[r["code"]]
+
+    single = report.render_html(report.read_pack_data(settings, YEAR), langs=("sw",))
+    assert "Saudia" in single and "Saudi Arabia" not in single.split('<section id="figures">')[0]
+
+
 def test_about_sheet_states_method_rule_code_lists_and_coverage(pack):
     settings, out = pack
     about = {r[0]: r[1:] for r in load_workbook(out / f"njia-report-{YEAR}.xlsx")["about"].iter_rows(values_only=True)}
@@ -596,6 +758,7 @@ E2E_FILES = {  # fictional organisations and figures; one file each (every file 
         "2025-Q3,KE,Garissa,Liboi,SO,,forced_marriage,road,,,,3,3,,3",
         "2024,KE,Nairobi,NBO;DOH,QA,,domestic_servitude,,KQ;QR,social_media,withholds_documents,31,30,1,",
         "2024,KE,Mombasa,MBA,OM,,domestic_servitude,,KQ,unregistered_agent,false_promises,25,25,,",
+        "2023,KE,Nairobi,NBO,SA,,domestic_servitude,,SV,social_media,withholds_documents,13,13,,",
     ],
     "BETA/beta.csv": [
         "2025,KE,Kilifi,,KE,Mombasa,child_labour,road,,family,,12,,,12",
@@ -637,6 +800,8 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
             assert all(r["cases"] == "" or int(r["cases"]) >= settings.min_cell for r in rows), t.name
     page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
     assert 'id="change"' in page  # 2024 was published too
+    _, trends = read_csv(out / "csv" / "trends.csv")  # and 2023, audited like the others
+    assert {r["report_year"] for r in trends} == {"2023", "2024", "2025"}
     with warehouse.connect(settings) as conn:
         readable = conn.execute(
             "select bool_and(has_table_privilege('njia_public', c.oid, 'SELECT'))"
@@ -768,6 +933,9 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             "cases_by_means_of_control",
             "cases_by_exploitation_type",
             "cases_by_transit_point",
+            "trend_cases_total",
+            "trend_cases_by_exploitation_type",
+            "trend_cases_by_destination_country",
         }
         for c in state["charts"]:
             assert c["w"] > 200 and c["h"] > 50 and c["marks"] > 0, c
@@ -802,6 +970,13 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             dt, session, "[...document.querySelectorAll('h1 span')].filter(s => s.offsetParent).map(s => s.textContent)"
         )
         assert sw == [f"Njia za usafirishaji haramu wa binadamu nchini Kenya, {YEAR}"]
+        countries = evaluate(
+            dt,
+            session,
+            "[...document.querySelectorAll('[data-chart=cases_by_destination_country] text')]"
+            ".filter(t => getComputedStyle(t).display !== 'none').map(t => t.textContent)",
+        )
+        assert "Saudia" in countries and "Falme za Kiarabu" in countries and "Saudi Arabia" not in countries
         _check_maps(dt, session, tmp_path, 1280, "sw")
         # A phone: the maps fit the screen (no sideways scrolling), in both languages.
         dt.send(

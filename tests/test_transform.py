@@ -1059,6 +1059,46 @@ def test_list_views_reproduce_the_reporting_tables(built: Built, view: str) -> N
         )
 
 
+LIST_VIEW_FAULTS = {  # what is done to one row of carrier_cases (KQ in its first year): the test must say so
+    "duplicate row": "select * from marts.carrier_cases union all select * from marts.carrier_cases where {row}",
+    "null code": "select report_year, year_start, case when {row} then null else carrier_code end as carrier_code,"
+    " carrier_name, cases, allocated_cases from marts.carrier_cases",
+    "null cases": "select report_year, year_start, carrier_code, carrier_name,"
+    " case when {row} then null else cases end as cases, allocated_cases from marts.carrier_cases",
+    "sum off by 1e-10": "select report_year, year_start, carrier_code, carrier_name, cases, allocated_cases"
+    " + case when {row} then 0.0000000001 else 0 end as allocated_cases from marts.carrier_cases",
+}
+
+
+def test_list_view_test_fails_on_duplicates_nulls_a_sum_off_and_a_year_missing(built: Built) -> None:
+    """The one test of each list view (list_view_is_sound) on the published view passes, and on a copy
+    with one fault fails for that year and no other."""
+    s = built.settings
+    assert built.result.target_path is not None
+    [path] = (built.result.target_path / "compiled").rglob("list_view_is_sound_carrier_cases_*.sql")
+    compiled = path.read_text(encoding="utf-8").replace('"marts__build".', '"marts".')  # published since
+    assert '"marts"."carrier_cases"' in compiled
+    assert query(s, compiled) == []
+    years = {r["report_year"] for r in query(s, "select distinct report_year from marts.fct_route_reports")}
+    year = query(s, "select min(report_year) as y from marts.carrier_cases where carrier_code = 'KQ'")[0]["y"]
+    assert year is not None and len(years) > 1
+    row = f"report_year = {year} and carrier_code = 'KQ'"
+    faults = {name: sql.format(row=row) for name, sql in LIST_VIEW_FAULTS.items()}
+    faults["year missing"] = f"select * from marts.carrier_cases where report_year != {year}"
+    with warehouse.connect(s) as conn:
+        conn.execute("create schema faulty")
+    try:
+        for name, view in faults.items():
+            with warehouse.connect(s) as conn:
+                conn.execute("drop view if exists faulty.carrier_cases")
+                conn.execute(f"create view faulty.carrier_cases as {view}")
+            failing = query(s, compiled.replace('"marts"."carrier_cases"', '"faulty"."carrier_cases"'))
+            assert [r["report_year"] or r["fact_year"] for r in failing] == [year], name
+    finally:
+        with warehouse.connect(s) as conn:
+            conn.execute("drop schema faulty cascade")
+
+
 def test_marts_keys_have_stable_names_and_lead_to_the_dimensions(built: Built) -> None:
     """Primary and foreign keys as BI tools read them (Metabase suggests joins from foreign keys), named after
     the published tables: dbt builds each table under a temporary name, which must not leak into them."""
