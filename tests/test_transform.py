@@ -565,6 +565,90 @@ def reporting_tables(rows: list[dict], k: int) -> dict[str, set[tuple]]:
         extra=lambda key: (names[key[0]],),
     )
 
+    # The regional tables: Kenyan origins per former province of the origin county.
+    def province(r):
+        return counties[origin_county(r)[0]]["former_province"] if origin_county(r) else None
+
+    def destination_country(r):
+        d = r["destination_location_code"]
+        return "KE" if d.startswith("county:") else d[8:]
+
+    def per_province(item):
+        return lambda r: [(province(r), i) for i in item(r)] if province(r) else []
+
+    table(
+        "cases_by_province_destination",
+        None,
+        tie=lambda c: c[1:3],
+        groups=[lambda c: c[:2]],
+        rows_of=per_province(lambda r: [destination_country(r)]),
+        extra=lambda key: (names[f"country:{key[1]}"],),
+    )
+    table(
+        "cases_by_province_exploitation",
+        None,
+        tie=lambda c: c[1:3],
+        groups=[lambda c: c[:2], lambda c: (c[0], c[2])],
+        rows_of=per_province(lambda r: [r["exploitation_type_code"]]),
+        extra=lambda key: (
+            labels["exploitation_types"][key[1]]["label_en"],
+            labels["exploitation_types"][key[1]]["label_sw"],
+        ),
+    )
+    table(
+        "cases_by_province_carrier",
+        None,
+        tie=lambda c: c[1:3],
+        rows_of=per_province(lambda r: r["carriers"]),
+        extra=lambda key: (airlines[key[1]],),
+    )
+    table(
+        "cases_by_province_recruitment",
+        None,
+        tie=lambda c: c[1:3],
+        rows_of=per_province(lambda r: r["recruitment_methods"]),
+        extra=lambda key: (
+            labels["recruitment_methods"][key[1]]["label_en"],
+            labels["recruitment_methods"][key[1]]["label_sw"],
+        ),
+    )
+    # cases_tip: three splits of each type's cases, and its children; a breakdown without cases has no row.
+    split = {
+        "female": "sex",
+        "male": "sex",
+        "sex_not_stated": "sex",
+        "child": "age",
+        "kenyan_origin": "origin",
+        "foreign_origin": "origin",
+        "in_kenya": "destination",
+        "abroad": "destination",
+    }
+    tip: dict[tuple, int] = defaultdict(int)
+    for r in rows:
+        key = (r["report_year"], r["exploitation_type_code"])
+        female, male = r["female_cases"] or 0, r["male_cases"] or 0
+        tip[(*key, "female")] += female
+        tip[(*key, "male")] += male
+        tip[(*key, "sex_not_stated")] += r["cases_estimated"] - female - male
+        tip[(*key, "child")] += r["child_cases"] or 0
+        tip[(*key, "kenyan_origin" if origin_county(r) else "foreign_origin")] += r["cases_estimated"]
+        tip[(*key, "in_kenya" if destination_country(r) == "KE" else "abroad")] += r["cases_estimated"]
+    result = suppress(
+        {c: v for c, v in tip.items() if v > 0}, k, [lambda c: (c[0], c[1], split[c[2]])], tie=lambda c: c[1:]
+    )
+    out["cases_tip"] = {
+        (
+            y,
+            t,
+            labels["exploitation_types"][t]["label_en"],
+            labels["exploitation_types"][t]["label_sw"],
+            b,
+            cases,
+            flag,
+        )
+        for (y, t, b), (cases, flag) in result.items()
+    }
+
     coverage = []
     for y in sorted({r["report_year"] for r in rows}):
         yr = [r for r in rows if r["report_year"] == y]
