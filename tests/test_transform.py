@@ -957,8 +957,11 @@ def test_suppression_cases_are_exercised(built: Built) -> None:
     assert (2024, "forced_labour", "Forced labour", "Kazi ya kulazimishwa", 12, False) in unsuppressed[
         "cases_by_exploitation_type"
     ]
-    # 2023: Western (4) is the only small province, so Nyanza (11) goes with it
-    assert {(r[1], r[2], r[3]) for r in tables["cases_by_province"] if r[0] == 2023} == {
+    # 2023: Western (4) is the only small province, so dbt withholds Nyanza (11) with it (the joint step then
+    # withholds more: cases_tip's Kenyan-origin cells add up to the provinces' sum)
+    assert {
+        (r[1], r[2], r[3]) for r in reporting_tables(built.expected.rows, K)["cases_by_province"] if r[0] == 2023
+    } == {
         ("Nairobi", 60, False),
         ("Coast", 60, False),
         ("Nyanza", None, True),
@@ -1060,8 +1063,16 @@ def test_wide_view_is_the_fact_with_names(built: Built) -> None:
     assert {w["organisation_name"] for w in wide.values()} >= {"Amani Fictional Trust", "ORG_D"}
 
 
+@pytest.fixture(scope="module")
+def every_cell(built: Built) -> Iterator[str]:
+    """The reporting tables built with k = 1 (a private schema, dropped afterwards): every cell published, so
+    the comparisons below never run on nothing when joint suppression withholds a small fixture year whole."""
+    with transform.reporting_schema(built.settings, 1) as schema:
+        yield schema
+
+
 @pytest.mark.parametrize("table", sorted(WIDE_GROUPINGS))
-def test_wide_view_reproduces_the_reporting_tables(built: Built, table: str) -> None:
+def test_wide_view_reproduces_the_reporting_tables(built: Built, every_cell: str, table: str) -> None:
     keys, where = WIDE_GROUPINGS[table]
     cells = {
         (r["report_year"], *(r[k] for k in keys)): r["cases"]
@@ -1076,7 +1087,8 @@ def test_wide_view_reproduces_the_reporting_tables(built: Built, table: str) -> 
     assert cells == unsuppressed
     published = [
         r
-        for r in query(built.settings, f"select * from reporting.{table}")
+        for schema in ("reporting", every_cell)
+        for r in query(built.settings, f'select * from "{schema}".{table}')
         if not r["suppressed"] and r.get("destination_code") != "other"
     ]
     assert published
@@ -1114,7 +1126,7 @@ def test_wide_view_reproduces_the_reporting_tables(built: Built, table: str) -> 
 
 
 @pytest.mark.parametrize("view", sorted(LIST_VIEWS))
-def test_list_views_reproduce_the_reporting_tables(built: Built, view: str) -> None:
+def test_list_views_reproduce_the_reporting_tables(built: Built, every_cell: str, view: str) -> None:
     table, listed = LIST_VIEWS[view]
     rows = query(built.settings, f"select * from marts.{view}")
     columns = list(rows[0])
@@ -1123,7 +1135,12 @@ def test_list_views_reproduce_the_reporting_tables(built: Built, view: str) -> N
     unsuppressed = {c[:-1] for c in reporting_tables(built.expected.rows, 1)[table]}
     assert {(r["report_year"], *(r[c] for c in columns[2:-1])) for r in rows if r[code] != "(none)"} == unsuppressed
     by_item = {(r["report_year"], r[code]): r for r in rows}
-    published = [r for r in query(built.settings, f"select * from reporting.{table}") if not r["suppressed"]]
+    published = [
+        r
+        for schema in ("reporting", every_cell)
+        for r in query(built.settings, f'select * from "{schema}".{table}')
+        if not r["suppressed"]
+    ]
     assert published
     for r in published:
         assert by_item[(r["report_year"], r[code])]["cases"] == r["cases"], (view, r)
@@ -1329,7 +1346,7 @@ def test_every_column_of_every_model_is_documented(built: Built) -> None:
     ):
         actual[r["table_name"]].add(r["column_name"])
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
-    assert len(models) == 49
+    assert len(models) == 54
     for node in models:
         documented = {name for name, col in node["columns"].items() if col.get("description", "").strip()}
         assert node["description"].strip(), node["name"]
