@@ -2,7 +2,8 @@
 
 Small-cell suppression inside each table (dbt's `suppress_small_cells` macro) is not enough: the tables of a
 year are linked (a route has one origin, one destination country and its transit points; counties add up
-to provinces; the additive tables add up to the year's total), so a withheld cell can be worked out by
+to provinces; a province's destinations and types add up to it; each split of cases_tip adds up to its type;
+the additive tables add up to the year's total), so a withheld cell can be worked out by
 solving all published figures together. This module plays that attacker and protects against it.
 
 - `audit_year` builds the attacker's system from the published cells only (plus the relations above, whole

