@@ -2,7 +2,8 @@
 
 Small-cell suppression inside each table (dbt's `suppress_small_cells` macro) is not enough: the tables of a
 year are linked (a route has one origin, one destination country and its transit points; counties add up
-to provinces; the additive tables add up to the year's total), so a withheld cell can be worked out by
+to provinces; a province's destinations and types add up to it; each split of cases_tip adds up to its type;
+the additive tables add up to the year's total), so a withheld cell can be worked out by
 solving all published figures together. This module plays that attacker and protects against it.
 
 - `audit_year` builds the attacker's system from the published cells only (plus the relations above, whole
@@ -44,15 +45,22 @@ _RANKED = (
     "cases_by_destination_country",
     "cases_by_transit_point",
     "cases_by_exploitation_type",
+    "cases_by_province_destination",
+    "cases_by_province_exploitation",
+    "cases_tip",
     "cases_by_carrier",
     "cases_by_recruitment_method",
     "cases_by_means_of_control",
+    "cases_by_province_carrier",
+    "cases_by_province_recruitment",
     "coverage",
 )
 KEYS: Mapping[str, tuple[str, ...]] = {name: reporting_tables.by_name()[name].key for name in _RANKED}
 # "Cases on routes involving X" tables whose items are not published per route: a cell is at least 1 and at
 # most the year's total, and nothing more follows (a row may list several items, or none).
 LISTS_NOT_PER_ROUTE = ("cases_by_carrier", "cases_by_recruitment_method", "cases_by_means_of_control")
+# The same per former province of origin: a cell is at least 1 and at most its province's cases.
+PROVINCE_LISTS = ("cases_by_province_carrier", "cases_by_province_recruitment")
 # Cells that joint suppression may withhold; the year's total stays published (it is withheld only when
 # small, by dbt), and the list tables link to nothing but it.
 WITHHOLDABLE = (
@@ -62,7 +70,13 @@ WITHHOLDABLE = (
     "cases_by_destination_country",
     "cases_by_transit_point",
     "cases_by_exploitation_type",
+    "cases_by_province_destination",
+    "cases_by_province_exploitation",
+    "cases_tip",
 )
+# cases_tip's breakdowns: three splits of a type's cases that each add up to it, and the child cases (at most it).
+TIP_SPLITS = (("female", "male", "sex_not_stated"), ("kenyan_origin", "foreign_origin"), ("in_kenya", "abroad"))
+TIP_BOUNDED = ("child",)
 # In the "other routes" shape, the route table's line for an origin's unlisted routes has this destination.
 OTHER_ROUTES = "other"
 _TABLE_ORDER = {name: i for i, name in enumerate(KEYS)}
@@ -181,8 +195,10 @@ def _cell_rows(rows: Mapping[str, Sequence[Mapping[str, Any]]], table: str) -> l
 class _System:
     """The attacker's unknowns and equations for one year.
 
-    Unknowns: one per route cell (the finest grain; every additive table except exploitation type is a sum of
-    routes), one per exploitation type, one per cell of a list table. Every published cell is a sum of
+    Unknowns: one per route cell (the finest grain; every table of origins and destinations is a sum of routes),
+    one per exploitation type, per province and type, per cell of cases_tip and of a list table, linked to the
+    routes by the relations the attacker knows (a province's types add up to its routes, a type's origin split
+    to the type, the types' in-Kenya cases to the routes into Kenya, ...). Every published cell is a sum of
     unknowns; a visible one is an equation, a withheld one an unknown sum at least 1.
     """
 
@@ -263,20 +279,30 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], route_floor: int) -
     by_origin: dict[str, list[int]] = defaultdict(list)
     by_country: dict[str, list[int]] = defaultdict(list)
     by_transit: dict[str, list[int]] = defaultdict(list)
+    by_origin_country: dict[tuple[str, str], list[int]] = defaultdict(list)
     remainders: list[int] = []
+    remainder_origin: dict[int, str] = {}
     floors: dict[int, int] = {}
     for cell, i in routes:
         origin, transit, destination = cell.key
         by_origin[origin].append(i)
         if destination == OTHER_ROUTES:
             remainders.append(i)
+            remainder_origin[i] = origin
             continue
         floors[i] = route_floor  # a listed route has at least k cases, withheld or not: the attacker knows it
         by_country[_country_of(destination)].append(i)
+        by_origin_country[(origin, _country_of(destination))].append(i)
         for place in sorted({p for p in transit.split(";") if p}):
             by_transit[place].append(i)
     all_routes = [i for _, i in routes]
+    kenyan_routes = [i for origin, idx in by_origin.items() if origin.startswith("county:") for i in idx]
     links: list[tuple[list[int], list[int], str]] = []
+
+    def link(plus: list[int], minus: list[int], kind: str = "=") -> None:
+        if plus or minus:
+            links.append((plus, minus, kind))
+
     zero_ok: set[int] = set()
     if remainders:
         # The "other routes" shape: an origin's remaining routes are not listed, so the attacker knows their
@@ -291,13 +317,14 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], route_floor: int) -
             links.append(([i], shares, "="))
             for country, share in zip(countries, shares, strict=True):
                 by_country[country].append(share)
+                by_origin_country[(remainder_origin[i], country)].append(share)
         for transit in sorted({r["transit_code"] for r in rows.get("cases_by_transit_point", ())}):
             by_transit[transit].append(n)
             zero_ok.add(n)
             links.append(([n], remainders, "<="))
             n += 1
 
-    def aggregate(table: str, members: Mapping[str, list[int]], code: Any = lambda key: key[0]) -> None:
+    def aggregate(table: str, members: Mapping[Any, list[int]], code: Any = lambda key: key[0]) -> None:
         for cell, value in _cell_rows(rows, table):
             idx = members.get(code(cell.key))
             if not idx:
@@ -314,6 +341,12 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], route_floor: int) -
     for county, province in province_of.items():
         by_province[province or ""] += by_origin.get(f"county:{county}", [])
     aggregate("cases_by_province", by_province)
+    # A province's destinations: its counties' routes by destination country (and their remainders' shares).
+    by_province_country: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for (origin, country), idx in by_origin_country.items():
+        if origin.startswith("county:") and origin[7:] in province_of:
+            by_province_country[(province_of[origin[7:]] or "", country)] += idx
+    aggregate("cases_by_province_destination", by_province_country, lambda key: (key[0], key[1]))
     aggregate("cases_by_destination_country", by_country)
     aggregate("cases_by_transit_point", by_transit)
     coverage = _cell_rows(rows, "coverage")
@@ -325,9 +358,41 @@ def _system(rows: Mapping[str, Sequence[Mapping[str, Any]]], route_floor: int) -
     types = unknowns("cases_by_exploitation_type")
     if types:
         links.append(([i for _, i in types], all_routes, "="))
+    type_of = {cell.key[0]: i for cell, i in types}
+    per_type: dict[str, list[int]] = defaultdict(list)
+    if "cases_by_province_exploitation" in rows:
+        # A province's types add up to its routes; a type's provinces to its Kenyan-origin cases (below).
+        per_province: dict[str, list[int]] = defaultdict(list)
+        for cell, i in unknowns("cases_by_province_exploitation"):
+            per_province[cell.key[0]].append(i)
+            per_type[cell.key[1]].append(i)
+        for province in sorted(set(by_province) | set(per_province)):
+            link(per_province.get(province, []), by_province.get(province, []))
+    if "cases_tip" in rows:
+        tip = {cell.key: i for cell, i in unknowns("cases_tip")}
+        for code in sorted(set(type_of) | {t for t, _ in tip}):
+            cases = [type_of[code]] if code in type_of else []
+            for split in TIP_SPLITS:
+                link([tip[(code, b)] for b in split if (code, b) in tip], cases)
+            for b in TIP_BOUNDED:
+                if (code, b) in tip:
+                    link([tip[(code, b)]], cases, "<=")
+            if "cases_by_province_exploitation" in rows:
+                kenyan = [tip[(code, "kenyan_origin")]] if (code, "kenyan_origin") in tip else []
+                link(kenyan, per_type.get(code, []))
+        link([i for (_, b), i in tip.items() if b == "kenyan_origin"], kenyan_routes)
+        link([i for (_, b), i in tip.items() if b == "in_kenya"], by_country.get("KE", []))
     for table in LISTS_NOT_PER_ROUTE:
         for _, i in unknowns(table):
             links.append(([i], all_routes, "<="))
+    for table in PROVINCE_LISTS:
+        for cell, i in unknowns(table):
+            if not by_province.get(cell.key[0]):
+                raise DisclosureError(
+                    f"{cell} is published but no route of cases_by_route starts in that province: the "
+                    "published tables do not fit together"
+                )
+            links.append(([i], by_province[cell.key[0]], "<="))
     return _System(n, cells, values, links, total, zero_ok, floors)
 
 
@@ -456,9 +521,13 @@ def protect_year(
         return out
     system = _system(rows, k if route_floor is None else route_floor)
     withheld = withheld_cells(rows)
+    # Withholding a cell only drops constraints, so a withheld cell's interval only widens: a cell that passed
+    # once passes in every later round and is not solved again (the audit afterwards solves them all).
+    passed: set[Cell] = set()
     for _ in range(MAX_ROUNDS):
-        order = sorted(withheld, key=lambda c: c.sort_key)
+        order = sorted(withheld - passed, key=lambda c: c.sort_key)
         intervals = _solve(system, withheld, order, integer=True)
+        passed |= {c for c in order if intervals[c].width() >= k}
         failing = [c for c in order if intervals[c].width() < k]
         if not failing:
             return out

@@ -232,6 +232,56 @@ TEXT: dict[str, dict[str, str]] = {
         "Imetengenezwa {when} kutoka kwa jedwali za ripoti za ghala la Njia.",
     ),
     "lang_label": _t("Language", "Lugha"),
+    "regional_h": _t("Regional sections", "Sehemu za mikoa"),
+    "regional_p": _t(
+        "One section for each former province of origin (routes starting in its counties) whose published "
+        "cases are at least {min_cases} ({times} times k) and that has at least one published destination or type "
+        "of exploitation. The province's figures come from the regional tables at the end; withheld cells are "
+        "shown as withheld.",
+        "Sehemu moja kwa kila mkoa wa zamani wa asili (njia zinazoanzia katika kaunti zake) wenye visa "
+        "vilivyochapishwa visivyopungua {min_cases} (mara {times} ya k) na angalau nchi moja ya mwisho au aina "
+        "moja ya unyonyaji iliyochapishwa. Takwimu za mkoa zinatoka katika jedwali za mikoa mwishoni; visanduku "
+        "vilivyozuiliwa vinaonyeshwa kama vilivyozuiliwa.",
+    ),
+    "regional_thin": _t(
+        "Too little published data for a section of its own: {names}.",
+        "Takwimu zilizochapishwa hazitoshi kwa sehemu yake: {names}.",
+    ),
+    "regional_total": _t("{cases} cases of routes starting here", "visa {cases} vya njia zinazoanzia hapa"),
+    "region_routes": _t("Largest routes", "Njia kubwa zaidi"),
+    "region_destinations": _t("Destinations", "Nchi za mwisho"),
+    "region_types": _t("Types of exploitation", "Aina za unyonyaji"),
+    "region_carriers": _t("Airlines (routes involving each)", "Mashirika ya ndege (njia zinazohusisha kila moja)"),
+    "region_recruitment": _t(
+        "Recruitment methods (routes involving each)", "Njia za kuajiri (njia zinazohusisha kila moja)"
+    ),
+    "region_more": _t("{n} more in the tables at the end.", "{n} zaidi katika jedwali mwishoni."),
+    "tip_h": _t(
+        "Cases by type of exploitation: the TIP report's shape",
+        "Visa kwa aina ya unyonyaji: muundo wa ripoti ya TIP",
+    ),
+    "tip_p": _t(
+        "In the shape of the US Trafficking in Persons report and of the Counter-Trafficking in Persons "
+        "Secretariat's returns. Female, male and not stated add up to the type's cases, and so do Kenyan and "
+        "foreign origin, and in Kenya and abroad; children (under 18) are counted where organisations reported "
+        "them. 0: no cases.",
+        "Kwa muundo wa ripoti ya Marekani ya Usafirishaji Haramu wa Binadamu (TIP) na wa taarifa za Sekretarieti "
+        "ya Kupambana na Usafirishaji Haramu wa Binadamu. Wanawake, wanaume na wasiotajwa wanajumlika kufikia "
+        "visa vya aina hiyo, vivyo hivyo asili ya Kenya na ya nje, na ndani ya Kenya na nje ya nchi; watoto "
+        "(chini ya miaka 18) wamehesabiwa pale mashirika yalipowaripoti. 0: hakuna visa.",
+    ),
+    "tip_note": _t(
+        "Each type's cases are split three ways (sex, origin, destination), plus children: the rows do not add "
+        "up to the total.",
+        "Visa vya kila aina vimegawanywa kwa njia tatu (jinsia, asili, mwisho), pamoja na watoto: safu "
+        "hazijumliki kufikia jumla.",
+    ),
+    "tip_type": _t("Type of exploitation", "Aina ya unyonyaji"),
+    "tip_all": _t("All cases", "Visa vyote"),
+    "tip_sex": _t("Sex", "Jinsia"),
+    "tip_age": _t("Age", "Umri"),
+    "tip_origin": _t("Origin", "Asili"),
+    "tip_destination": _t("Destination", "Mwisho"),
     "code_list": _t("code list", "orodha"),
     "rows": _t("rows", "safu"),
 }
@@ -257,6 +307,7 @@ COLUMN_TITLES: dict[str, dict[str, str]] = {
     "means_of_control": _t("code", "msimbo"),
     "transit_code": _t("code", "msimbo"),
     "transit_name": _t("transit point", "kituo cha kupitia"),
+    "breakdown": _t("breakdown", "mgawanyo"),
     "organisations": TEXT["organisations"],
     "submissions": TEXT["submissions"],
     "route_records": TEXT["route_records"],
@@ -290,6 +341,31 @@ TREND_COVERAGE = ("cases_total", "organisations", "submissions")
 TREND_TABLES = ("cases_by_exploitation_type", "cases_by_destination_country")
 TREND_DESTINATIONS = 6  # the report year's largest destinations get a panel each
 
+# cases_tip's columns on the page, in the TIP report's order, grouped under the splits they belong to.
+TIP_COLUMNS: tuple[tuple[str, tuple[tuple[str, dict[str, str]], ...]], ...] = (
+    (
+        "tip_sex",
+        (
+            ("female", _t("female", "wanawake")),
+            ("male", _t("male", "wanaume")),
+            ("sex_not_stated", _t("not stated", "haijatajwa")),
+        ),
+    ),
+    ("tip_age", (("child", _t("children", "watoto")),)),
+    ("tip_origin", (("kenyan_origin", _t("Kenyan", "Kenya")), ("foreign_origin", _t("foreign", "nje")))),
+    ("tip_destination", (("in_kenya", _t("in Kenya", "ndani ya Kenya")), ("abroad", _t("abroad", "nje ya nchi")))),
+)
+# A former province gets a regional section when its published cases are at least this many times k and at
+# least one of its destinations or types of exploitation is published (docs/decisions.md).
+REGION_MIN_K = 3
+TOP_REGION = 6  # rows of each small table of a regional section
+REGION_PARTS = (  # (part, reporting table) of a regional section, in the order shown
+    ("region_routes", "cases_by_route"),
+    ("region_destinations", "cases_by_province_destination"),
+    ("region_types", "cases_by_province_exploitation"),
+    ("region_carriers", "cases_by_province_carrier"),
+    ("region_recruitment", "cases_by_province_recruitment"),
+)
 TOP_ROUTES = 10
 TOP_BARS = 15
 WITHHELD_INLINE = 3  # up to this many withheld cells are drawn as rows of their chart; more are listed below it
@@ -808,6 +884,94 @@ def _trends(data: PackData, langs: Sequence[str], tr: _Tr) -> dict[str, Any]:
     return {"first": min(data.years), "note": tr("trends_p", orgs=listed), "charts": out}
 
 
+def _province_name(name: str) -> dict[str, str]:
+    return {"en": name, "sw": PROVINCE_SW.get(name, name)}
+
+
+def _regional_sections(data: PackData, tr: _Tr) -> tuple[list[dict[str, Any]], Markup | None]:
+    """A section per former province of origin with enough published cases (REGION_MIN_K), each part the
+    province's rows of one reporting table (routes: those whose origin county is in the province), and the
+    sentence naming the provinces with too little published data."""
+    province_of = {f"county:{r['county_code']}": r["former_province"] for r in data.rows["cases_by_origin_county"]}
+    sections, thin = [], []
+    for p in data.rows["cases_by_province"]:
+        name = p["former_province"]
+        parts = []
+        for part, table_name in REGION_PARTS:
+            table = TABLE_BY_NAME[table_name]
+            rows = [
+                r
+                for r in data.rows[table_name]
+                if (province_of.get(r["origin_code"]) if table_name == "cases_by_route" else r["former_province"])
+                == name
+            ]
+            shown = rows[:TOP_REGION]
+            top = max([r["cases"] or 0 for r in shown] + [1])
+            parts.append(
+                {
+                    "name": table_name,
+                    "title": tr(part),
+                    "rows": [
+                        {
+                            "key": _key(r, table),
+                            "label": _label(r, table),
+                            "cases": None if r["suppressed"] else r["cases"],
+                            "width": 0 if r["suppressed"] else round(100 * r["cases"] / top, 1),
+                        }
+                        for r in shown
+                    ],
+                    "more": len(rows) - len(shown),
+                }
+            )
+        published = any(row["cases"] is not None for part in parts[1:3] for row in part["rows"])
+        if p["suppressed"] or p["cases"] < REGION_MIN_K * data.k or not published:
+            thin.append(name)
+            continue
+        for part in parts:
+            for row in part["rows"]:
+                row["label"] = tr(row["label"]) if isinstance(row["label"], dict) else row["label"]
+        sections.append({"province": name, "title": tr(_province_name(name)), "cases": p["cases"], "parts": parts})
+    sentence = None
+    if thin:
+        sentence = tr.spans(
+            {
+                lang: TEXT["regional_thin"][lang].format(
+                    names=", ".join(_province_name(n)[lang] for n in thin if n) or "-"
+                )
+                for lang in tr.langs
+            }
+        )
+    return sections, sentence
+
+
+def _tip_table(data: PackData, tr: _Tr) -> dict[str, Any]:
+    """cases_tip pivoted: a row per exploitation type (its cases from cases_by_exploitation_type), a column per
+    breakdown; a breakdown without a row has no cases (0)."""
+    tip = {(r["exploitation_type"], r["breakdown"]): r for r in data.rows["cases_tip"]}
+    types = TABLE_BY_NAME["cases_by_exploitation_type"]
+    rows = []
+    for t in data.rows["cases_by_exploitation_type"]:
+        code = t["exploitation_type"]
+        cells = [{"key": f"{code}|all", "cases": t["cases"], "withheld": t["suppressed"], "absent": False}]
+        for _, columns in TIP_COLUMNS:
+            for breakdown, _ in columns:
+                r = tip.get((code, breakdown))
+                cells.append(
+                    {
+                        "key": f"{code}|{breakdown}",
+                        "cases": None if r is None or r["suppressed"] else r["cases"],
+                        "withheld": bool(r and r["suppressed"]),
+                        "absent": r is None,
+                    }
+                )
+        rows.append({"label": tr(_label(t, types)), "cells": cells})
+    return {
+        "groups": [(tr(group), len(columns)) for group, columns in TIP_COLUMNS],
+        "columns": [tr(title) for _, columns in TIP_COLUMNS for _, title in columns],
+        "rows": rows,
+    }
+
+
 def _html_value(col: str, value: Any) -> str:
     if value is None:
         return ""
@@ -930,6 +1094,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
                 "name": t.name,
                 "title": tr(t.title),
                 "additive": t.additive or t is TRENDS,  # the trend's rows are no "routes involving X"
+                "note": tr("tip_note" if t.name == "cases_tip" else "not_additive"),
                 "columns": [(c, tr(COLUMN_TITLES[c])) for c in t.columns],
                 "rows": rows,
             }
@@ -954,6 +1119,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         title=TEXT["route_map"],
         label=lambda row: _label(row, TABLE_BY_NAME["cases_by_route"]),
     )
+    regions, regions_thin = _regional_sections(data, tr)
     return template.render(
         data=data,
         langs=langs,
@@ -981,6 +1147,10 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         carrier=bar_section("cases_by_carrier"),
         transit=bar_section("cases_by_transit_point", label_width=230),
         figure_tables=figure_tables,
+        regions=regions,
+        regions_thin=regions_thin,
+        region_min_k=REGION_MIN_K,
+        tip=_tip_table(data, tr),
         code_lists=data.code_lists,
         contract=CONTRACT_VERSION,
         generated=data.generated_at.strftime("%Y-%m-%d %H:%M UTC"),

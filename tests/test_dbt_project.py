@@ -379,6 +379,10 @@ def test_thin_models_are_one_macro_call(manifest: dict) -> None:
                 "recruitment_method",
                 "means_of_control",
                 "transit_point",
+                "province_destination",
+                "province_exploitation",
+                "province_carrier",
+                "province_recruitment",
             )
         },
     }

@@ -29,6 +29,17 @@ PROVINCE = {
     "047": "Nairobi",
     "001": "Coast",
 }
+# cases_tip's breakdowns and the split each belongs to (the groups of its second cells, as in the dbt model)
+TIP_SPLIT = {
+    "female": "sex",
+    "male": "sex",
+    "sex_not_stated": "sex",
+    "child": "age",
+    "kenyan_origin": "origin",
+    "foreign_origin": "origin",
+    "in_kenya": "destination",
+    "abroad": "destination",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,9 @@ class R:
     cases: int
     exploitation: str = "forced_labour"
     carriers: tuple[str, ...] = ()
+    female: int = 0
+    male: int = 0
+    child: int = 0
 
 
 def country(code: str) -> str:
@@ -90,6 +104,22 @@ def publish(rows: list[R], k: int = K, *, list_every_route: bool = False) -> dic
         routes = listed
     counties = sums(lambda r: [(r.origin[7:],)] if r.origin.startswith("county:") else [])
     total = sum(r.cases for r in rows)
+
+    def province(r: R) -> list[str]:
+        return [PROVINCE[r.origin[7:]]] if r.origin.startswith("county:") else []
+
+    tip: dict[tuple, int] = defaultdict(int)
+    for r in rows:
+        t = r.exploitation
+        for breakdown, value in (
+            ("female", r.female),
+            ("male", r.male),
+            ("sex_not_stated", r.cases - r.female - r.male),
+            ("child", r.child),
+            ("kenyan_origin" if r.origin.startswith("county:") else "foreign_origin", r.cases),
+            ("in_kenya" if country(r.destination) == "KE" else "abroad", r.cases),
+        ):
+            tip[(t, breakdown)] += value
     return {
         "cases_by_route": rows_of(suppress(routes, k, [year]), ("origin_code", "transit_codes", "destination_code")),
         "cases_by_origin_county": rows_of(
@@ -114,6 +144,27 @@ def publish(rows: list[R], k: int = K, *, list_every_route: bool = False) -> dic
         "cases_by_carrier": rows_of(suppress(sums(lambda r: [(c,) for c in set(r.carriers)]), k), ("carrier_code",)),
         "cases_by_recruitment_method": [],
         "cases_by_means_of_control": [],
+        "cases_by_province_destination": rows_of(
+            suppress(sums(lambda r: [(p, country(r.destination)) for p in province(r)]), k, [lambda c: c[0]]),
+            ("former_province", "country_code"),
+        ),
+        "cases_by_province_exploitation": rows_of(
+            suppress(sums(lambda r: [(p, r.exploitation) for p in province(r)]), k, [lambda c: c[0], lambda c: c[1]]),
+            ("former_province", "exploitation_type"),
+        ),
+        "cases_by_province_carrier": rows_of(
+            suppress(sums(lambda r: [(p, c) for p in province(r) for c in set(r.carriers)]), k),
+            ("former_province", "carrier_code"),
+        ),
+        "cases_by_province_recruitment": [],
+        "cases_tip": rows_of(
+            suppress(
+                {c: v for c, v in tip.items() if v > 0},
+                k,
+                [lambda c: (c[0], TIP_SPLIT[c[1]])],
+            ),
+            ("exploitation_type", "breakdown"),
+        ),
         "coverage": [{"cases_total": None if 1 <= total < k else total}],
     }
 
@@ -200,6 +251,83 @@ def test_sharjah_route_is_recovered_from_the_old_shape_and_protected_in_the_new(
     assert "cases_by_route[county:038 | airport:NBO;airport:SHJ | country:AE] = 18" in found.pinned_by
     final = protected(publish(SHARJAH))
     assert disclosure.audit_year(final, 2024, K).ok
+
+
+# A regional section's differencing: Western = 67, its published destinations Uganda 30 and the UAE 25, so its
+# two withheld ones (Oman 4, Tanzania 8, both inside Busia's "other routes" line) add up to 12.
+WESTERN = [
+    R("county:037", "border:Malaba", "country:UG", 30),
+    R("county:037", "airport:NBO", "country:OM", 4),
+    R("county:037", "border:Namanga", "country:TZ", 8),
+    R("county:038", "airport:NBO;airport:DXB", "country:AE", 25),
+    R("county:047", "airport:NBO", "country:OM", 50),
+    R("county:047", "border:Namanga", "country:TZ", 40),
+]
+
+
+def test_province_total_less_its_published_destinations_is_caught_and_protected() -> None:
+    tables = publish(WESTERN)
+    cells = {(r["former_province"], r["country_code"]): r["cases"] for r in tables["cases_by_province_destination"]}
+    assert cells[("Western", "OM")] is None and cells[("Western", "TZ")] is None  # dbt: each under k
+    assert cells[("Western", "UG")] == 30 and cells[("Western", "AE")] == 25
+    result = disclosure.audit_year(tables, 2025, K)
+    oman = interval(result, Cell("cases_by_province_destination", ("Western", "OM")))
+    assert oman.width() < K and oman.lo <= 4 <= oman.hi, oman.describe()
+    final = protected(tables)
+    result = disclosure.audit_year(final, 2025, K)
+    assert result.ok, result.describe()
+    assert interval(result, Cell("cases_by_province_destination", ("Western", "OM"))).width() >= K
+
+
+# A TIP split pinned across tables: forced labour's 5 cases inside Kenya are withheld with their split (45 abroad),
+# but the types' in-Kenya cases add up to the destination KE cell (50), and domestic servitude's are published (45).
+TIP_IN_KENYA = [
+    R("county:047", "", "county:022", 30, "domestic_servitude", female=20),
+    R("county:042", "", "county:047", 15, "domestic_servitude", female=12),
+    R("county:042", "", "county:047", 5, "forced_labour", male=5),
+    R("county:042", "airport:NBO", "country:QA", 45, "forced_labour", male=30),
+    R("county:047", "airport:NBO", "country:QA", 40, "domestic_servitude", female=40),
+]
+
+
+def test_a_tip_split_that_pins_a_small_cell_is_caught_and_protected() -> None:
+    tables = publish(TIP_IN_KENYA)
+    tip = {(r["exploitation_type"], r["breakdown"]): r["cases"] for r in tables["cases_tip"]}
+    assert tip[("forced_labour", "in_kenya")] is None and tip[("forced_labour", "abroad")] is None
+    assert tip[("domestic_servitude", "in_kenya")] == 45
+    assert {r["country_code"]: r["cases"] for r in tables["cases_by_destination_country"]}["KE"] == 50
+    routes = {(r["origin_code"], r["destination_code"]): r["cases"] for r in tables["cases_by_route"]}
+    assert routes[("county:042", "county:047")] == 20  # the route itself is published: only the TIP split leaks
+    result = disclosure.audit_year(tables, 2025, K)
+    found = interval(result, Cell("cases_tip", ("forced_labour", "in_kenya")))
+    assert (found.lo, found.hi) == (5, 5)
+    assert "cases_tip[domestic_servitude | in_kenya] = 45" in found.pinned_by
+    final = protected(tables)
+    result = disclosure.audit_year(final, 2025, K)
+    assert result.ok, result.describe()
+    assert interval(result, Cell("cases_tip", ("forced_labour", "in_kenya"))).width() >= K
+    # the sex split: male 35 of forced labour's 50, the rest not stated; published as they are
+    final_tip = {(r["exploitation_type"], r["breakdown"]): r["cases"] for r in final["cases_tip"]}
+    assert ("forced_labour", "female") not in final_tip
+
+
+def test_province_lists_are_bounded_by_their_province() -> None:
+    rows = [
+        R("county:047", "airport:NBO", "country:QA", 60, carriers=("QR",)),
+        R("county:042", "airport:NBO", "country:QA", 45, carriers=("QR", "KQ")),
+        R("county:042", "airport:NBO", "country:SA", 3, carriers=("KQ",)),
+    ]
+    tables = publish(rows)
+    system_cells = {(r["former_province"], r["carrier_code"]): r["cases"] for r in tables["cases_by_province_carrier"]}
+    assert system_cells == {("Nairobi", "QR"): 60, ("Nyanza", "QR"): 45, ("Nyanza", "KQ"): 48}
+    tables["cases_by_province_carrier"].append({"former_province": "Coast", "carrier_code": "KQ", "cases": 12})
+    tables["cases_by_province_carrier"][-1]["suppressed"] = False
+    with pytest.raises(disclosure.DisclosureError, match="starts in that province"):
+        disclosure.audit_year(tables, 2025, K)
+    tables["cases_by_province_carrier"][-1]["former_province"] = "Nairobi"
+    tables["cases_by_province_carrier"][-1]["cases"] = 61  # more than Nairobi's 60 cases: cannot be
+    with pytest.raises(disclosure.DisclosureError, match="contradict"):
+        disclosure.audit_year(tables, 2025, K)
 
 
 def test_joint_suppression_is_deterministic_and_only_withholds_published_cells() -> None:

@@ -173,6 +173,42 @@ EXPLOITATION_EARLIER = {  # code: (two years before, the year before)
     "forced_marriage": (ABSENT, W),
 }
 DESTINATIONS_EARLIER = {"SA": 100, "QA": 40, "KE": 50, "OM": W, "AE": 30}
+PROVINCE_TYPES = {  # (province, exploitation type): cases
+    ("Nairobi", "domestic_servitude"): 90,
+    ("Nairobi", "forced_labour"): 52,
+    ("Coast", "domestic_servitude"): 71,
+    ("Coast", "child_labour"): W,
+    ("Coast", "forced_labour"): W,
+    ("Western", "forced_labour"): 70,
+    ("Western", "sexual_exploitation"): 19,
+    ("Nyanza", "sexual_exploitation"): 42,
+    ("Nyanza", "forced_labour"): 22,
+    ("Rift Valley", "forced_labour"): 23,
+}
+PROVINCE_CARRIERS = {("Nairobi", "KQ"): 107, ("Nairobi", "QR"): 49, ("Coast", "EK"): 25, ("Western", "KQ"): W}
+PROVINCE_RECRUITMENT = {("Nairobi", "social_media"): 60, ("Coast", "family"): 27, ("Nyanza", "abduction"): W}
+TIP = {  # exploitation type: {breakdown: cases}; a breakdown left out has no cases (no row)
+    "domestic_servitude": {
+        "female": 120,
+        "male": 14,
+        "sex_not_stated": 27,
+        "kenyan_origin": 161,
+        "in_kenya": W,
+        "abroad": W,
+    },
+    "forced_labour": {
+        "female": 31,
+        "male": 70,
+        "sex_not_stated": 21,
+        "child": 12,
+        "kenyan_origin": 110,
+        "foreign_origin": 12,
+        "in_kenya": 30,
+        "abroad": 92,
+    },
+    "child_labour": {"sex_not_stated": 19, "child": 19, "kenyan_origin": 19, "in_kenya": 19},
+    "forced_marriage": {"female": W, "child": W, "kenyan_origin": W, "abroad": W},
+}
 
 
 def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tuple]]:
@@ -204,6 +240,24 @@ def reporting_rows(year: int = YEAR, hostile: bool = False) -> dict[str, list[tu
         labels = _seed(seed)
         for code, cur in values.items():
             rows[table].append((year, code, *labels[code], *cell(cur)))
+    province_of = {f"county:{code}": prov for code, (_, prov, _, _) in COUNTIES.items()}
+    destinations: dict[tuple[str, str], int | None] = {}
+    for o, _, d, _, cur in ROUTES:  # a province's destinations: its routes by destination country
+        key = (province_of[o], "KE" if d.startswith("county:") else d[8:])
+        destinations[key] = None if cur is None or destinations.get(key, 0) is None else destinations.get(key, 0) + cur
+    for (prov, country), cur in destinations.items():
+        rows["cases_by_province_destination"].append((year, prov, country, DESTINATIONS[country][0], *cell(cur)))
+    types = _seed("exploitation_types")
+    for (prov, code), cur in PROVINCE_TYPES.items():
+        rows["cases_by_province_exploitation"].append((year, prov, code, *types[code], *cell(cur)))
+    for (prov, code), cur in PROVINCE_CARRIERS.items():
+        rows["cases_by_province_carrier"].append((year, prov, code, CARRIERS[code][0], *cell(cur)))
+    methods = _seed("recruitment_methods")
+    for (prov, code), cur in PROVINCE_RECRUITMENT.items():
+        rows["cases_by_province_recruitment"].append((year, prov, code, *methods[code], *cell(cur)))
+    for code, breakdowns in TIP.items():
+        for breakdown, cur in breakdowns.items():
+            rows["cases_tip"].append((year, code, *types[code], breakdown, *cell(cur)))
     rows["coverage"] += [(year, 14, 39, 412, 375, 41), (prev, 11, 30, 350, 317, 33), (first, 9, 21, 260, 240, 24)]
     labels = _seed("exploitation_types")
     for code, values in EXPLOITATION_EARLIER.items():
@@ -283,6 +337,10 @@ class FigureParser(HTMLParser):
         self.listed: dict[str, set[str]] = {}  # withheld cells named under a chart instead of drawn
         self.trend: dict[tuple[str, str, int], int | None] = {}  # (chart, series, year): figure, None withheld
         self._series = ""
+        self.regions: dict[str, list[dict[str, str]]] = {}  # rows of the regional sections' tables, per table
+        self.provinces: list[str] = []  # the regional sections, in order
+        self.tip: dict[str, dict[str, str]] = {}  # the TIP-shaped table's cells by "type|breakdown"
+        self._region: str | None = None
         self._fig = ""
         self.scripts = 0
         self.external: list[str] = []
@@ -302,6 +360,15 @@ class FigureParser(HTMLParser):
         elif tag == "table" and "data-table" in a:
             self._table = a["data-table"]
             self.tables[self._table] = []
+        elif tag == "table" and "data-region-table" in a:
+            self._region = a["data-region-table"]
+            self.regions.setdefault(self._region, [])
+        elif tag == "tr" and self._region and "data-key" in a:
+            self.regions[self._region].append(a)
+        elif tag == "td" and "data-tip" in a:
+            self.tip[a["data-tip"]] = a
+        elif tag == "div" and "data-province" in a:
+            self.provinces.append(a["data-province"])
         elif tag == "tr" and self._table and "row" in a.get("class", "").split():
             self._row = {}
             self.tables[self._table].append(self._row)
@@ -328,7 +395,7 @@ class FigureParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "table":
-            self._table = None
+            self._table = self._region = None
         elif tag == "tr":
             self._row = None
         elif tag == "div":
@@ -565,6 +632,60 @@ def test_maps_show_the_published_figures(pack):
     assert "Map: svg-maps (MapSVG), CC BY 4.0" in page and "world-atlas (ISC)" in page
 
 
+def assert_sections_match(settings, out: Path, year: int = YEAR) -> FigureParser:
+    """The regional sections' rows and the TIP table's cells are cells of the reporting tables."""
+    html = parse_html(out / f"njia-report-{year}.html")
+    for name in (
+        "cases_by_route",
+        "cases_by_province_destination",
+        "cases_by_province_exploitation",
+        "cases_by_province_carrier",
+        "cases_by_province_recruitment",
+    ):
+        t = TABLE_BY_NAME[name]
+        expected = {"|".join(str(r[c]) for c in t.key): r["cases"] for r in db_rows(settings, name, year)}
+        for row in html.regions.get(name, []):
+            if row.get("data-withheld") == "true":
+                assert expected[row["data-key"]] is None and "data-cases" not in row, (name, row)
+            else:
+                assert int(row["data-cases"]) == expected[row["data-key"]], (name, row)
+    tip = {(r["exploitation_type"], r["breakdown"]): r for r in db_rows(settings, "cases_tip", year)}
+    types = {r["exploitation_type"]: r for r in db_rows(settings, "cases_by_exploitation_type", year)}
+    assert len(html.tip) == 9 * len(types)
+    for key, cell in html.tip.items():
+        code, breakdown = key.split("|")
+        source = types[code] if breakdown == "all" else tip.get((code, breakdown))
+        if cell.get("data-withheld") == "true":
+            assert source["suppressed"] and source["cases"] is None, key
+        elif source is None:
+            assert cell["data-none"] == "true" and "data-cases" not in cell and breakdown != "all", key
+        else:
+            assert int(cell["data-cases"]) == source["cases"], key
+    return html
+
+
+def test_regional_sections_and_tip_table_show_the_published_cells(pack):
+    settings, out = pack
+    html = assert_sections_match(settings, out)
+    page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
+    for name in ("cases_by_route", "cases_by_province_destination", "cases_by_province_exploitation"):
+        assert html.regions[name], name
+    # Sections for the provinces with at least 3k published cases and a published destination or type, in
+    # the order of cases_by_province; the others named in one sentence, in both languages.
+    assert html.provinces == ["Nairobi", "Coast", "Western", "Nyanza"]
+    sections = page.split('id="regions"', 1)[1].split('id="regions-thin"', 1)
+    assert (
+        "Kakamega → Jomo Kenyatta International → Hamad International → Lebanon"
+        in sections[0].split('data-province="Western"')[1]
+    )
+    for name in ("Rift Valley", "Central", "Eastern", "North Eastern", "Bonde la Ufa", "Kaskazini Mashariki"):
+        assert name in sections[1][:800], name
+    # The TIP table: a withheld cell says so, and a 0 is a breakdown without a row (assert_sections_match).
+    assert html.tip["forced_marriage|female"]["data-withheld"] == "true"
+    assert html.tip["domestic_servitude|child"]["data-none"] == "true"
+    assert "TIP" in page and "Visa vyote" in page and "wanawake" in page
+
+
 def test_non_additive_tables_say_so_and_page_is_self_contained(pack):
     _, out = pack
     page = (out / f"njia-report-{YEAR}.html").read_text(encoding="utf-8")
@@ -573,8 +694,8 @@ def test_non_additive_tables_say_so_and_page_is_self_contained(pack):
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     for t in TABLES:
         fig = page.split(f'id="fig-{t.name}"', 1)
-        if t.name in ("coverage", "cases_by_route"):
-            continue
+        if t.name in ("coverage", "cases_by_route", "cases_tip") or t.name.startswith("cases_by_province_"):
+            continue  # drawn otherwise: the flow, the regional sections, the TIP table
         note = fig[1][:1500]
         if t.adds_up_to == "kenyan_origin_cases":  # not the year's total: routes starting abroad are in no county
             assert 'class="note add"' in note and "starting in a Kenyan county" in note, t.name
@@ -790,8 +911,11 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
 
     out = write_pack(settings, YEAR, tmp_path / "pack")
     assert_pack_matches(settings, out, YEAR)
+    assert_sections_match(settings, out, YEAR)
     _, counties = read_csv(out / "csv" / "cases_by_origin_county.csv")
-    assert {r["county_code"]: r["cases"] for r in counties}["047"] == "75"
+    # Nairobi's 75 is published, or withheld by joint suppression (a year this small has few cells that the
+    # regional and TIP tables do not repeat); the internal pack below has it.
+    assert {r["county_code"]: r["cases"] for r in counties}["047"] in ("75", "")
     withheld = [r for r in counties if r["suppressed"] == "true"]
     assert withheld and all(r["cases"] == "" for r in withheld)
     for t in TABLES:
@@ -812,6 +936,14 @@ def test_pack_end_to_end_through_dbt(settings, tmp_path):
 
     # k = 1 (internal): the same models into a private schema, dropped afterwards; nothing withheld.
     inside = write_pack(settings, YEAR, tmp_path / "internal", min_cell=1)
+    _, counties = read_csv(inside / "csv" / "cases_by_origin_county.csv")
+    assert {r["county_code"]: r["cases"] for r in counties}["047"] == "75"
+    _, tip = read_csv(inside / "csv" / "cases_tip.csv")
+    tip_cells = {(r["exploitation_type"], r["breakdown"]): int(r["cases"]) for r in tip}
+    assert tip_cells[("domestic_servitude", "female")] == 36 + 35 + 20
+    assert tip_cells[("domestic_servitude", "male")] == 4 + 2
+    assert ("domestic_servitude", "sex_not_stated") not in tip_cells  # 40 + 35 + 22 cases, all stated: no row
+    assert tip_cells[("child_labour", "child")] == 12 and ("forced_labour", "foreign_origin") not in tip_cells
     _, routes = read_csv(inside / "csv" / "cases_by_route.csv")
     assert sum(int(r["cases"]) for r in routes) == 40 + 35 + 22 + 14 + 5 + 12 + 18 + 3 + 16
     assert all(r["suppressed"] == "false" for r in routes)

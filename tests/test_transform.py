@@ -565,6 +565,82 @@ def reporting_tables(rows: list[dict], k: int) -> dict[str, set[tuple]]:
         extra=lambda key: (names[key[0]],),
     )
 
+    # The regional tables: Kenyan origins per former province of the origin county.
+    def province(r):
+        return counties[origin_county(r)[0]]["former_province"] if origin_county(r) else None
+
+    def destination_country(r):
+        d = r["destination_location_code"]
+        return "KE" if d.startswith("county:") else d[8:]
+
+    def per_province(item):
+        return lambda r: [(province(r), i) for i in item(r)] if province(r) else []
+
+    table(
+        "cases_by_province_destination",
+        None,
+        tie=lambda c: c[1:3],
+        groups=[lambda c: c[:2]],
+        rows_of=per_province(lambda r: [destination_country(r)]),
+        extra=lambda key: (names[f"country:{key[1]}"],),
+    )
+    table(
+        "cases_by_province_exploitation",
+        None,
+        tie=lambda c: c[1:3],
+        groups=[lambda c: c[:2], lambda c: (c[0], c[2])],
+        rows_of=per_province(lambda r: [r["exploitation_type_code"]]),
+        extra=lambda key: (
+            labels["exploitation_types"][key[1]]["label_en"],
+            labels["exploitation_types"][key[1]]["label_sw"],
+        ),
+    )
+    table(
+        "cases_by_province_carrier",
+        None,
+        tie=lambda c: c[1:3],
+        rows_of=per_province(lambda r: r["carriers"]),
+        extra=lambda key: (airlines[key[1]],),
+    )
+    table(
+        "cases_by_province_recruitment",
+        None,
+        tie=lambda c: c[1:3],
+        rows_of=per_province(lambda r: r["recruitment_methods"]),
+        extra=lambda key: (
+            labels["recruitment_methods"][key[1]]["label_en"],
+            labels["recruitment_methods"][key[1]]["label_sw"],
+        ),
+    )
+    # cases_tip: three splits of each type's cases, and its children; a breakdown without cases has no row.
+    from test_disclosure import TIP_SPLIT as split
+
+    tip: dict[tuple, int] = defaultdict(int)
+    for r in rows:
+        key = (r["report_year"], r["exploitation_type_code"])
+        female, male = r["female_cases"] or 0, r["male_cases"] or 0
+        tip[(*key, "female")] += female
+        tip[(*key, "male")] += male
+        tip[(*key, "sex_not_stated")] += r["cases_estimated"] - female - male
+        tip[(*key, "child")] += r["child_cases"] or 0
+        tip[(*key, "kenyan_origin" if origin_county(r) else "foreign_origin")] += r["cases_estimated"]
+        tip[(*key, "in_kenya" if destination_country(r) == "KE" else "abroad")] += r["cases_estimated"]
+    result = suppress(
+        {c: v for c, v in tip.items() if v > 0}, k, [lambda c: (c[0], c[1], split[c[2]])], tie=lambda c: c[1:]
+    )
+    out["cases_tip"] = {
+        (
+            y,
+            t,
+            labels["exploitation_types"][t]["label_en"],
+            labels["exploitation_types"][t]["label_sw"],
+            b,
+            cases,
+            flag,
+        )
+        for (y, t, b), (cases, flag) in result.items()
+    }
+
     coverage = []
     for y in sorted({r["report_year"] for r in rows}):
         yr = [r for r in rows if r["report_year"] == y]
@@ -873,8 +949,11 @@ def test_suppression_cases_are_exercised(built: Built) -> None:
     assert (2024, "forced_labour", "Forced labour", "Kazi ya kulazimishwa", 12, False) in unsuppressed[
         "cases_by_exploitation_type"
     ]
-    # 2023: Western (4) is the only small province, so Nyanza (11) goes with it
-    assert {(r[1], r[2], r[3]) for r in tables["cases_by_province"] if r[0] == 2023} == {
+    # 2023: Western (4) is the only small province, so dbt withholds Nyanza (11) with it (the joint step then
+    # withholds more: cases_tip's Kenyan-origin cells add up to the provinces' sum)
+    assert {
+        (r[1], r[2], r[3]) for r in reporting_tables(built.expected.rows, K)["cases_by_province"] if r[0] == 2023
+    } == {
         ("Nairobi", 60, False),
         ("Coast", 60, False),
         ("Nyanza", None, True),
@@ -976,8 +1055,16 @@ def test_wide_view_is_the_fact_with_names(built: Built) -> None:
     assert {w["organisation_name"] for w in wide.values()} >= {"Amani Fictional Trust", "ORG_D"}
 
 
+@pytest.fixture(scope="module")
+def every_cell(built: Built) -> Iterator[str]:
+    """The reporting tables built with k = 1 (a private schema, dropped afterwards): every cell published, so
+    the comparisons below never run on nothing when joint suppression withholds a small fixture year whole."""
+    with transform.reporting_schema(built.settings, 1) as schema:
+        yield schema
+
+
 @pytest.mark.parametrize("table", sorted(WIDE_GROUPINGS))
-def test_wide_view_reproduces_the_reporting_tables(built: Built, table: str) -> None:
+def test_wide_view_reproduces_the_reporting_tables(built: Built, every_cell: str, table: str) -> None:
     keys, where = WIDE_GROUPINGS[table]
     cells = {
         (r["report_year"], *(r[k] for k in keys)): r["cases"]
@@ -992,7 +1079,8 @@ def test_wide_view_reproduces_the_reporting_tables(built: Built, table: str) -> 
     assert cells == unsuppressed
     published = [
         r
-        for r in query(built.settings, f"select * from reporting.{table}")
+        for schema in ("reporting", every_cell)
+        for r in query(built.settings, f'select * from "{schema}".{table}')
         if not r["suppressed"] and r.get("destination_code") != "other"
     ]
     assert published
@@ -1030,7 +1118,7 @@ def test_wide_view_reproduces_the_reporting_tables(built: Built, table: str) -> 
 
 
 @pytest.mark.parametrize("view", sorted(LIST_VIEWS))
-def test_list_views_reproduce_the_reporting_tables(built: Built, view: str) -> None:
+def test_list_views_reproduce_the_reporting_tables(built: Built, every_cell: str, view: str) -> None:
     table, listed = LIST_VIEWS[view]
     rows = query(built.settings, f"select * from marts.{view}")
     columns = list(rows[0])
@@ -1039,7 +1127,12 @@ def test_list_views_reproduce_the_reporting_tables(built: Built, view: str) -> N
     unsuppressed = {c[:-1] for c in reporting_tables(built.expected.rows, 1)[table]}
     assert {(r["report_year"], *(r[c] for c in columns[2:-1])) for r in rows if r[code] != "(none)"} == unsuppressed
     by_item = {(r["report_year"], r[code]): r for r in rows}
-    published = [r for r in query(built.settings, f"select * from reporting.{table}") if not r["suppressed"]]
+    published = [
+        r
+        for schema in ("reporting", every_cell)
+        for r in query(built.settings, f'select * from "{schema}".{table}')
+        if not r["suppressed"]
+    ]
     assert published
     for r in published:
         assert by_item[(r["report_year"], r[code])]["cases"] == r["cases"], (view, r)
@@ -1285,7 +1378,7 @@ def test_every_column_of_every_model_is_documented(built: Built) -> None:
     ):
         actual[r["table_name"]].add(r["column_name"])
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
-    assert len(models) == 49
+    assert len(models) == 54
     for node in models:
         documented = {name for name, col in node["columns"].items() if col.get("description", "").strip()}
         assert node["description"].strip(), node["name"]

@@ -25,4 +25,19 @@ from reporting.cases_by_means_of_control group by report_year
 union all
 select report_year, 'cases_by_transit_point', count(*) filter (where suppressed), count(*)
 from reporting.cases_by_transit_point group by report_year
+union all
+select report_year, 'cases_by_province_destination', count(*) filter (where suppressed), count(*)
+from reporting.cases_by_province_destination group by report_year
+union all
+select report_year, 'cases_by_province_exploitation', count(*) filter (where suppressed), count(*)
+from reporting.cases_by_province_exploitation group by report_year
+union all
+select report_year, 'cases_by_province_carrier', count(*) filter (where suppressed), count(*)
+from reporting.cases_by_province_carrier group by report_year
+union all
+select report_year, 'cases_by_province_recruitment', count(*) filter (where suppressed), count(*)
+from reporting.cases_by_province_recruitment group by report_year
+union all
+select report_year, 'cases_tip', count(*) filter (where suppressed), count(*)
+from reporting.cases_tip group by report_year
 order by 1 desc, 2

@@ -11,11 +11,13 @@
                     once for each distinct item, so the cells add up to nothing and only primary suppression
                     applies (no groups).
     where:          a condition on `codes` (the dimension), e.g. only counties.
+    per_province:   one cell per former province of the (Kenyan) origin county and item: the column
+                    former_province comes first, and route rows starting abroad are left out (a regional section).
     groups:         suppress_small_cells' groups.
 -#}
 {% macro cases_per_year(dimension, dimension_code, columns, fact_column=none, bridge=none,
-                        route_key='route_report_key', where=none, groups=[]) %}
-{%- set names = columns.keys() | list %}
+                        route_key='route_report_key', where=none, per_province=false, groups=[]) %}
+{%- set names = (['former_province'] if per_province else []) + (columns.keys() | list) %}
 with
 
 route_reports as (
@@ -29,6 +31,15 @@ codes as (
     select * from {{ ref(dimension) }}
 
 ),
+{%- if per_province %}
+
+origins as (
+
+    select * from {{ ref('dim_location') }}
+    where location_type = 'county'
+
+),
+{%- endif %}
 {%- if bridge %}
 
 bridge as (
@@ -53,12 +64,19 @@ cells as (
 
     select
         route_reports.report_year,
+        {%- if per_province %}
+        origins.former_province,
+        {%- endif %}
         {%- for name, column in columns.items() %}
         codes.{{ column }} as {{ name }},
         {%- endfor %}
         sum(route_reports.cases_estimated) as cell_cases
 
     from route_reports
+    {%- if per_province %}
+    inner join origins
+        on route_reports.origin_location_code = origins.location_code
+    {%- endif %}
     {%- if bridge %}
     inner join route_items
         on route_reports.{{ route_key }} = route_items.{{ route_key }}
@@ -77,7 +95,7 @@ cells as (
 
 suppressed as (
 
-    {{ suppress_small_cells('cells', tie_breakers=[names[0]], groups=groups) }}
+    {{ suppress_small_cells('cells', tie_breakers=names[:2] if per_province else names[:1], groups=groups) }}
 
 ),
 

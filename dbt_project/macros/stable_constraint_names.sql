@@ -22,7 +22,8 @@
             inner join pg_namespace as n on t.relnamespace = n.oid
             left join pg_attribute as a on con.conrelid = a.attrelid and a.attnum = con.conkey[1]
             where n.nspname = '{{ this.schema }}' and t.relname = '{{ this.identifier }}'
-                and con.conname like '%\_\_dbt\_tm%'
+                -- PostgreSQL shortens a long table name inside a constraint's name (`<model>__dbt_` only)
+                and con.conname like '%\_\_dbt\_%'
         loop
             execute format('alter table %I.%I rename constraint %I to %I',
                 '{{ this.schema }}', '{{ this.identifier }}', c.conname, c.new_name);
