@@ -74,8 +74,10 @@ class Stack:
                 continue
 
     def stop_all(self) -> None:
+        stopping = time.monotonic()
         for name in list(self.processes):
             self.stop(name)
+        print(f"\nAirflow stopped in {time.monotonic() - stopping:.0f} s")
 
     def output(self, name: str) -> str:
         return (self.home / f"{name}.log").read_text(errors="replace")
@@ -103,7 +105,9 @@ class Stack:
             return json.loads(response.read() or b"{}")
 
     def log_in(self, password_file: Path) -> None:
-        """A JWT for the admin user, with the password Airflow's simple auth manager generated."""
+        """Once the api-server answers, a JWT for the admin user, with the password Airflow's simple auth
+        manager generated."""
+        self.wait_for("the api-server", lambda: self.api("GET", "/api/v2/monitor/health"))
         password = json.loads(password_file.read_text())["admin"]
         self.token = self.api("POST", "/auth/token", {"username": "admin", "password": password})["access_token"]
 

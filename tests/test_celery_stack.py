@@ -108,14 +108,11 @@ def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
                 "--without-gossip",
                 NJIA_TEST_WORKER=name,
             )
-        s.wait_for("the api-server", lambda: s.api("GET", "/api/v2/monitor/health"))
         s.log_in(home / "simple_auth_manager_passwords.json.generated")
         print(f"\nAirflow stack migrated and up in {time.monotonic() - started:.0f} s")
         yield s
     finally:
-        stopping = time.monotonic()
         s.stop_all()
-        print(f"\nAirflow stack stopped in {time.monotonic() - stopping:.0f} s")
         with psycopg.connect(ADMIN_DB, autocommit=True) as conn:
             conn.execute(f"drop database if exists {database} with (force)")
 
