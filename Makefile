@@ -67,20 +67,11 @@ lint: $(STAMP) ## ruff (rules and formatting) and sqlfluff on the dbt project (.
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/
 
-# Airflow for a laptop: SQLite metadata DB under NJIA_HOME, this folder's DAGs, 4 worker slots.
-airflow: $(STAMP) ## Airflow standalone on http://localhost:8080 (admin password printed below)
-	@mkdir -p $(AIRFLOW_HOME_DIR)
-	@echo "Airflow UI and REST API (/api/v2): http://localhost:8080 (user admin)"
-	@echo "Airflow home: $(AIRFLOW_HOME_DIR); admin password: $(AIRFLOW_HOME_DIR)/simple_auth_manager_passwords.json.generated"
-	PATH=$(CURDIR)/$(BIN):$$PATH \
-	NJIA_HOME=$(NJIA_HOME_ABS) \
-	AIRFLOW_HOME=$(AIRFLOW_HOME_DIR) \
-	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False \
-	AIRFLOW__CORE__PARALLELISM=4 \
-	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(AIRFLOW_HOME_DIR)/airflow.db \
-	GX_ANALYTICS_ENABLED=false \
-	airflow standalone
+# Airflow for a laptop: scripts/airflow-standalone (what tests/test_airflow_standalone.py starts): `airflow
+# standalone`, LocalExecutor with 4 slots, SQLite metadata DB under NJIA_HOME, this folder's DAGs. It prints the
+# URL and the file holding the admin password before it blocks; Ctrl-C stops it.
+airflow: $(STAMP) ## Airflow standalone on http://127.0.0.1:8080 (AIRFLOW_PORT); prints where the admin password is
+	@PATH=$(CURDIR)/$(BIN):$$PATH NJIA_HOME=$(NJIA_HOME_ABS) AIRFLOW_HOME=$(AIRFLOW_HOME_DIR) scripts/airflow-standalone
 
 bench: $(STAMP) ## run the benchmarks (bench/run.py)
 	$(BIN)/python bench/run.py

@@ -12,21 +12,16 @@ group, always.
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from airflow_stack import BIN, Stack, clean_environment, free_port, listening
 from ingest_helpers import csv_bytes, grid, rows, write_file, write_registry
 from repo_paths import DAGS_DIR
 
@@ -35,110 +30,17 @@ from njia.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
-BIN = Path(sys.executable).parent
 ADMIN_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
 ORGS = {"ALPHA": 3, "BETA": 2, "GAMMA": 2}  # files per organisation
-TIMEOUT = 240  # seconds for a run to finish on a busy 2-core machine
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        return True
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Stack:
-    """The Airflow processes, their environment and a REST client."""
-
-    def __init__(self, home: Path, env: dict[str, str], port: int) -> None:
-        self.home, self.env, self.port = home, env, port
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.token: str | None = None
-
-    def start(self, name: str, *args: str, **extra_env: str) -> None:
-        log = open(self.home / f"{name}.log", "wb")  # the child holds it; closed with the process
-        self.processes[name] = subprocess.Popen(
-            [str(BIN / "airflow"), *args],
-            env=self.env | extra_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # its own process group: stopped with everything it forked
-
-    def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                process.wait(wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {p.name} (last lines)\n" + "\n".join(p.read_text(errors="replace").splitlines()[-15:])
-            for p in sorted(self.home.glob("*.log"))
-        )
-
-    def api(self, method: str, path: str, body: dict | None = None) -> dict:
-        headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
-            method=method,
-            headers=headers,
-            data=None if body is None else json.dumps(body).encode(),
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"{}")
-
-    def wait_for(self, what: str, check, timeout: float = TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, p in self.processes.items():
-                assert p.poll() is None, f"{name} exited ({p.returncode}) while waiting for {what}\n{self.logs()}"
-            try:
-                found = check()
-            except (OSError, ValueError):  # not up yet
-                found = None
-            if found:
-                return found
-            time.sleep(2)
-        pytest.fail(f"timed out waiting for {what}\n{self.logs()}")
-
-    def runs(self, dag_id: str) -> list[dict]:
-        return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after")["dag_runs"]
-
-    def finished(self, dag_id: str, run_id: str) -> dict | None:
-        run = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
-        assert run["state"] != "failed", f"{dag_id} {run_id} failed\n{self.logs()}"
-        return run if run["state"] == "success" else None
 
 
 @pytest.fixture
 def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
     if importlib.util.find_spec("airflow.providers.celery") is None:
         pytest.skip("apache-airflow-providers-celery is not installed (make venv installs requirements.lock)")
-    if not _listening(6379):
+    if not listening(6379):
         pytest.skip("no Redis on 127.0.0.1:6379: the Celery broker (apt-get install redis-server)")
-    if not _listening(5432):
+    if not listening(5432):
         pytest.skip("no PostgreSQL on 127.0.0.1:5432: Airflow's metadata for Celery (SQLite cannot serve it)")
     database = f"njia_airflow_{secrets.token_hex(4)}"
     with psycopg.connect(ADMIN_DB, autocommit=True) as conn:
@@ -147,9 +49,9 @@ def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
     home.mkdir()
     # Each worker reports its own name as the task instance's hostname (both run on this one machine).
     (home / "worker_name.py").write_text("import os\n\ndef name():\n    return os.environ['NJIA_TEST_WORKER']\n")
-    port = _free_port()
+    port = free_port()
     metadata = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NJIA_", "PYTEST"))}
+    env = clean_environment()
     env |= {
         "PATH": f"{BIN}:{env.get('PATH', '')}",
         "PYTHONPATH": str(home),
@@ -206,15 +108,11 @@ def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
                 "--without-gossip",
                 NJIA_TEST_WORKER=name,
             )
-        s.wait_for("the api-server", lambda: s.api("GET", "/api/v2/monitor/health"))
-        password = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
-        s.token = s.api("POST", "/auth/token", {"username": "admin", "password": password})["access_token"]
+        s.log_in(home / "simple_auth_manager_passwords.json.generated")
         print(f"\nAirflow stack migrated and up in {time.monotonic() - started:.0f} s")
         yield s
     finally:
-        stopping = time.monotonic()
         s.stop_all()
-        print(f"\nAirflow stack stopped in {time.monotonic() - stopping:.0f} s")
         with psycopg.connect(ADMIN_DB, autocommit=True) as conn:
             conn.execute(f"drop database if exists {database} with (force)")
 
@@ -229,13 +127,6 @@ def _deliver(settings: Settings, prefix: str, clock: float) -> int:
             write_file(Path(settings.inbox_url), f"{prefix}{org}/{org.lower()}_{i}.csv", data, mtime=clock + 10 * n)
             n += 1
     return n
-
-
-def _trigger_and_wait(s: Stack) -> tuple[str, float]:
-    run = s.api("POST", "/api/v2/dags/njia_ingest/dagRuns", {"logical_date": None})
-    started = time.monotonic()
-    s.wait_for(f"njia_ingest {run['dag_run_id']}", lambda: s.finished("njia_ingest", run["dag_run_id"]))
-    return run["dag_run_id"], time.monotonic() - started
 
 
 def _instances(s: Stack, run_id: str) -> list[dict]:
@@ -267,7 +158,7 @@ def test_celery_workers_ingest_organisations_in_parallel(stack: Stack, settings:
     print(f"\nfirst scheduled (empty) run done after {time.monotonic() - t0:.0f} s")
 
     files = _deliver(settings, "", time.time() - 10_000)
-    run_id, seconds = _trigger_and_wait(s)
+    run_id, seconds = s.trigger_and_wait("njia_ingest")
     instances = _instances(s, run_id)
     assert sorted(ti["rendered_map_index"] for ti in instances) == sorted(ORGS)
     assert {ti["state"] for ti in instances} == {"success"}
@@ -310,7 +201,7 @@ def test_celery_workers_ingest_organisations_in_parallel(stack: Stack, settings:
     # The same inbox again (other bytes, other organisations) with one worker.
     s.stop("worker2")
     _deliver(settings, "ONE_", time.time() - 5_000)
-    run_id, seconds = _trigger_and_wait(s)
+    run_id, seconds = s.trigger_and_wait("njia_ingest")
     instances = _instances(s, run_id)
     assert {ti["hostname"] for ti in instances} == {"worker1"}
     for workers, (run_seconds, span) in ((2, two_workers), (1, (seconds, _span(instances)))):

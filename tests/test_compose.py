@@ -78,9 +78,15 @@ def test_airflow_3_components(services: dict) -> None:
     env = _env(services["airflow-scheduler"])
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
-    # What tests/test_celery_stack.py runs: two Celery workers, one task each at a time.
+    # What tests/test_celery_stack.py runs: two Celery workers, one task each at a time, Redis as the broker,
+    # results in the metadata PostgreSQL, and one queue: the dag-processor gives it to every task, the workers
+    # serve it (`celery worker` above, with no --queues of its own).
     assert env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] == "${AIRFLOW_WORKER_CONCURRENCY:-1}"
     assert services["airflow-worker"]["deploy"]["replicas"] == "${AIRFLOW_WORKERS:-2}"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].endswith("@airflow-db/airflow")
+    queues = {_env(services[name]).get("AIRFLOW__OPERATORS__DEFAULT_QUEUE") for name in AIRFLOW_COMMANDS}
+    assert queues == {"default"}
     assert "@airflow-db/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]  # its own metadata PostgreSQL
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver:8080/")
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
