@@ -109,6 +109,9 @@ def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
                 NJIA_TEST_WORKER=name,
             )
         s.log_in(home / "simple_auth_manager_passwords.json.generated")
+        # Both workers consuming before anything is queued: a worker still importing would leave every task to
+        # the other one, and the organisations would run one after another.
+        s.wait_for("both Celery workers", lambda: all(" ready." in s.output(w) for w in ("worker1", "worker2")))
         print(f"\nAirflow stack migrated and up in {time.monotonic() - started:.0f} s")
         yield s
     finally:
