@@ -322,6 +322,7 @@ COLUMN_TITLES: dict[str, dict[str, str]] = {
 # The column of a table that names a place, shown with countries in Swahili in the SW view (`_place`).
 PLACE_COLUMNS = {
     "cases_by_destination_country": "country_name",
+    "cases_by_province_destination": "country_name",
     "cases_by_transit_point": "transit_name",
     "cases_by_route": "route_label",
 }
@@ -733,7 +734,7 @@ def _label(row: dict[str, Any], table: ReportingTable) -> charts.Label:
     if table.name == "cases_by_province":
         name = row["former_province"] or ""
         return {"en": name, "sw": PROVINCE_SW.get(name, name)}
-    if table.name == "cases_by_destination_country":
+    if "country_name" in table.columns:  # the destination, by country or by province and country
         return _place(row["country_code"], row["country_name"])
     if table.name == "cases_by_transit_point":
         return _place(row["transit_code"], row["transit_name"])
