@@ -26,6 +26,10 @@ class FigureParser(HTMLParser):
         self.tables: dict[str, list[dict[str, str]]] = {}
         self.figures: dict[str, str] = {}
         self.bars: dict[str, list[dict[str, str]]] = {}
+        self.narrow: dict[str, list[dict[str, str]]] = {}  # the same bar charts laid out for a phone
+        self.narrow_pairs: dict[str, list[dict[str, str]]] = {}
+        self.narrow_trend: dict[tuple[str, str, int], int | None] = {}
+        self._narrow = False
         self.listed: dict[str, set[str]] = {}  # withheld cells named under a chart instead of drawn
         self.trend: dict[tuple[str, str, int], int | None] = {}  # (chart, series, year): figure, None withheld
         self._series = ""
@@ -80,13 +84,14 @@ class FigureParser(HTMLParser):
             self.figures[self._figure] = ""
         elif tag == "svg" and "data-chart" in a:
             self._chart = a["data-chart"]
-            self.bars.setdefault(self._chart, [])
+            self._narrow = "narrow" in a.get("class", "").split()
+            (self.narrow if self._narrow else self.bars).setdefault(self._chart, [])
         elif tag == "g" and self._chart and a.get("class") == "bar":
-            self.bars[self._chart].append(a)
+            (self.narrow if self._narrow else self.bars)[self._chart].append(a)
         elif tag == "path" and self._chart and a.get("class") == "band":
             self.bands.append(a)
         elif tag == "g" and self._chart and a.get("class") == "pair":
-            self.pairs.setdefault(self._chart, []).append(a)
+            (self.narrow_pairs if self._narrow else self.pairs).setdefault(self._chart, []).append(a)
         elif tag == "path" and a.get("class") == "county":
             self.counties.append(a)
         elif tag == "polyline" and a.get("class") == "route":
@@ -96,7 +101,8 @@ class FigureParser(HTMLParser):
         elif tag == "g" and self._chart and a.get("class") == "trend-point":
             assert ("data-value" in a) != (a.get("data-withheld") == "true"), a
             value = int(a["data-value"]) if "data-value" in a else None
-            self.trend[(self._chart, self._series, int(a["data-year"]))] = value
+            trend = self.narrow_trend if self._narrow else self.trend
+            trend[(self._chart, self._series, int(a["data-year"]))] = value
         elif tag == "figure" and a.get("id", "").startswith("fig-"):
             self._fig = a["id"][4:]
         elif tag == "span" and "data-withheld-key" in a:
@@ -208,6 +214,7 @@ def assert_trend_matches(settings, out: Path, year: int = YEAR) -> None:
 
     years = sorted({y for y, _, _ in expected})
     charted = {key: v for key, v in html.trend.items() if key[0].startswith("trend_")}
+    assert {key: v for key, v in html.narrow_trend.items() if key[0].startswith("trend_")} == charted  # phones
     if len(years) < 2:
         assert charted == {}
         return
@@ -307,6 +314,8 @@ def assert_marks_match(settings, out: Path, year: int = YEAR) -> FigureParser:
 
     bar_charts = {chart: bars for chart, bars in html.bars.items() if bars}  # the flow, maps and trends have none
     assert len(bar_charts) >= 8, sorted(bar_charts)
+    # a phone's layout shows the same bars with the same figures
+    assert {chart: bars for chart, bars in html.narrow.items() if bars} == bar_charts
     for chart, bars in bar_charts.items():
         expected = cells(chart)
         for bar in bars:
@@ -319,6 +328,7 @@ def assert_marks_match(settings, out: Path, year: int = YEAR) -> FigureParser:
     assert html.bands
     for band in html.bands:
         assert int(band["data-cases"]) == routes[band["data-route"]], band
+    assert html.narrow_pairs == html.pairs
     for chart, pairs in html.pairs.items():
         name = chart.removeprefix("change_")
         now, before = cells(name), cells(name, year - 1)

@@ -793,7 +793,7 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
             dt,
             session,
             """({
-          charts: [...document.querySelectorAll('svg.chart')].map(s => {
+          charts: [...document.querySelectorAll('svg.chart')].filter(s => s.getClientRects().length).map(s => {
             const r = s.getBoundingClientRect();
             return {id: s.dataset.chart, w: r.width, h: r.height,
                     marks: s.querySelectorAll('rect, path.band, circle').length};

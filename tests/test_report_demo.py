@@ -76,8 +76,14 @@ STATE_JS = """(() => {
                                         || rects[i].top < frame.top - 1 || rects[i].bottom > frame.bottom + 1)
                       .map(t => t.textContent),
     labels_overlapping: labels.filter((t, i) => rects.some((r, j) => j !== i && meets(r, rects[i]))).map(t => t.textContent),
+    // the smallest text of each chart shown whole (the wide ones scroll inside their card on a phone)
+    chart_text_px: Object.fromEntries([...document.querySelectorAll('svg.chart')]
+      .filter(s => s.getClientRects().length && !s.closest('.wide-chart') && s.dataset.chart !== 'map_routes')
+      .map(s => [s.dataset.chart, Math.min(...[...s.querySelectorAll('text')].filter(drawn)
+        .map(t => t.getBoundingClientRect().height / t.getBBox().height * parseFloat(t.getAttribute('font-size'))))])),
     regions: [...document.querySelectorAll('[data-province]')].map(box),
-    trend_charts: [...document.querySelectorAll('svg[data-chart^=trend_]')].map(s => ({id: s.dataset.chart, ...box(s),
+    trend_charts: [...document.querySelectorAll('svg[data-chart^=trend_]')].filter(s => s.getClientRects().length)
+      .map(s => ({id: s.dataset.chart, ...box(s),
       years: [...new Set([...s.querySelectorAll('.trend-point')].map(p => +p.dataset.year))].sort()})),
     trend_note: [...document.querySelectorAll('#trends .lead span')].filter(s => s.offsetParent).map(s => s.textContent).join(''),
     tip: box(document.querySelector('#tip .tablewrap')),  // on a phone the table scrolls inside its card
@@ -132,6 +138,8 @@ def _check(state: dict, year: int, lang: str, expected_labels: set[str]) -> None
     assert set(state["map_labels"]) == expected_labels, (lang, state["map_labels"])
     assert state["map_label_px"] >= MIN_LABEL_PX, state["map_label_px"]
     assert state["labels_cut"] == [] and state["labels_overlapping"] == [], state
+    small = {c: px for c, px in state["chart_text_px"].items() if px is not None and px < MIN_LABEL_PX}
+    assert len(state["chart_text_px"]) >= 9 and small == {}, small  # bar and change charts, the county map
     assert state["regions"] and all(r["w"] > 200 and r["h"] > 50 for r in state["regions"]), state["regions"]
     assert state["tip_cells"] > 9
     if year == YEARS[0]:
