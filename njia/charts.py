@@ -86,7 +86,8 @@ def _svg_text(
     for lang, text in variants:
         full = text
         if max_width is not None:
-            text = _truncate(text, size, max_width - _text_width(suffix, size))
+            wide = size * (1.12 if weight not in ("normal", "400") else 1)  # bold runs wider
+            text = _truncate(text, wide, max_width - _text_width(suffix, size))
         cls = f' class="l-{lang}"' if lang else ""
         tip = f"<title>{escape(full)}</title>" if text != full else ""
         tail = f'<tspan fill="{MUTED}" font-weight="normal">{escape(suffix)}</tspan>' if suffix else ""

@@ -509,7 +509,8 @@ def route_map(
     for r, line in zip(routes, lines, strict=True):  # largest first: thinner lines stay visible on top
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in line)
         parts.append(
-            f'<polyline class="route" data-route="{escape(r.key)}" data-cases="{r.cases}" points="{pts}" '
+            f'<polyline class="route" data-route="{escape(r.key)}" data-cases="{r.cases}" '
+            f'data-places="{escape(";".join(r.codes))}" points="{pts}" '
             f'stroke="{colour[r.codes[0]]}" stroke-width="{width(r.cases):.2f}">'
             f"<title>{escape(_in_langs(r.label, langs))}: {charts.fmt(r.cases)}</title></polyline>"
         )

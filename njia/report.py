@@ -1165,7 +1165,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         recruitment=bar_section("cases_by_recruitment_method", label_width=220),
         control=bar_section("cases_by_means_of_control", label_width=220),
         carrier=bar_section("cases_by_carrier"),
-        transit=bar_section("cases_by_transit_point", label_width=230),
+        transit=bar_section("cases_by_transit_point", label_width=245),
         figure_tables=figure_tables,
         regions=regions,
         regions_thin=regions_thin,
