@@ -4,8 +4,9 @@ English and Swahili, on a 1280 px screen and a 360 px phone, and printed.
 
 The browser test prints each page's size and the time it took to load and lay out, and keeps full-page
 screenshots (in the test's tmp folder; copied to $NJIA_KEEP_SCREENSHOTS when set). Measured on the 2-core
-machine of docs/benchmarks.md (2026-12-06): the 2024 page 672 KB, the 2025 page 725 KB; loaded and laid out
-in 0.2-0.5 s at either width and in either language (the first page of a fresh browser takes longer).
+machine of docs/benchmarks.md (2026-12-06): the 2024 page 752 KB, the 2025 page 900 KB; loaded and laid out
+in 0.16-0.35 s at either width and in either language (the first page of a fresh browser takes longest).
+The module's demo build (ingest and dbt build of the 30 files, two packs) takes about two minutes.
 """
 
 from __future__ import annotations
