@@ -95,6 +95,14 @@ class DevTools:
                 return reply.get("result", {})
             self.events.append(reply)
 
+    def new_page(self, domains: tuple[str, ...] = ("Page", "Runtime", "Log", "Network")) -> str:
+        """A blank tab with these domains' events enabled; its session id."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in domains:
+            self.send(f"{domain}.enable", {}, session)
+        return session
+
     def wait_for(self, method: str, timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         for e in self.events:

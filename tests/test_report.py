@@ -773,10 +773,7 @@ def test_page_renders_in_headless_chromium(pack, tmp_path):
     page = out / f"njia-report-{YEAR}.html"
     dt = DevTools(CHROMIUM, tmp_path / "profile")
     try:
-        target = dt.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = dt.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            dt.send(f"{domain}.enable", {}, session)
+        session = dt.new_page()
         dt.send(
             "Emulation.setDeviceMetricsOverride",
             {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},

@@ -169,10 +169,7 @@ def test_demo_pages_in_headless_chromium(demo, tmp_path: Path) -> None:
     measured = []
     dt = DevTools(CHROMIUM, tmp_path / "profile")
     try:
-        target = dt.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = dt.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            dt.send(f"{domain}.enable", {}, session)
+        session = dt.new_page()
         for year in YEARS:
             page = out / str(year) / f"njia-report-{year}.html"
             routes = maps.drawn_routes(db_rows(settings, "cases_by_route", year))
