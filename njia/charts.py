@@ -48,13 +48,13 @@ def fmt(n: int | None) -> str:
 
 def _text_width(text: str, size: float) -> float:
     """A rough width of text in the system sans-serif, enough to keep labels inside the picture."""
-    return len(text) * size * 0.56
+    return len(text) * size * 0.6  # DejaVu Sans, a common fallback, averages about 0.6 em
 
 
 def _truncate(text: str, size: float, max_width: float) -> str:
     if _text_width(text, size) <= max_width:
         return text
-    keep = max(int(max_width / (size * 0.56)) - 1, 3)
+    keep = max(int(max_width / (size * 0.6)) - 1, 3)
     return text[:keep].rstrip() + "…"
 
 
@@ -86,7 +86,8 @@ def _svg_text(
     for lang, text in variants:
         full = text
         if max_width is not None:
-            text = _truncate(text, size, max_width - _text_width(suffix, size))
+            wide = size * (1.12 if weight not in ("normal", "400") else 1)  # bold runs wider
+            text = _truncate(text, wide, max_width - _text_width(suffix, size))
         cls = f' class="l-{lang}"' if lang else ""
         tip = f"<title>{escape(full)}</title>" if text != full else ""
         tail = f'<tspan fill="{MUTED}" font-weight="normal">{escape(suffix)}</tspan>' if suffix else ""
@@ -101,10 +102,12 @@ def _withheld_word(langs: Sequence[str], **kw: object) -> str:
     return _svg_text({lang: WITHHELD_TEXT[lang] for lang in langs}, langs, **kw)  # type: ignore[arg-type]
 
 
-def _open_svg(chart_id: str, width: float, height: float, title: Label, langs: Sequence[str]) -> str:
+def _open_svg(
+    chart_id: str, width: float, height: float, title: Label, langs: Sequence[str], cls: str = "chart"
+) -> str:
     aria = escape(label_text(title, langs[0]))
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{escape(chart_id)}" role="img"'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{cls}" data-chart="{escape(chart_id)}" role="img"'
         f' aria-label="{aria}" viewBox="0 0 {width:.0f} {height:.0f}" width="100%"'
         f" style=\"max-width:{width:.0f}px\" font-family='{FONT}'><title>{aria}</title>"
     )
@@ -120,6 +123,9 @@ class Bar:
     note: Label | None = None  # small text after the label (e.g. the former province)
 
 
+NARROW_WIDTH = 280  # a chart for a phone: shown 1:1 in a card on a 360 px screen (284 px inside)
+
+
 def bar_chart(
     chart_id: str,
     bars: Sequence[Bar],
@@ -130,41 +136,51 @@ def bar_chart(
     label_width: int = 170,
     row: int = 24,
     prev_year: int | None = None,
+    narrow: bool = False,
 ) -> Markup:
     """Horizontal bars, one per cell, with the figure at the end of the bar and an optional tick for the
-    previous year's figure. Withheld cells keep their row and say "withheld"."""
+    previous year's figure. Withheld cells keep their row and say "withheld". `narrow`: for a phone, each
+    label on a line of its own above its bar, the chart NARROW_WIDTH wide, so that it is not shrunk to an
+    unreadable size (the page shows one layout or the other by the screen's width)."""
     with_prev = prev_year is not None and any(b.prev is not None and b.value is not None for b in bars)
+    if narrow:
+        width, label_width, row = NARROW_WIDTH, 0, 36
     top, bottom = 4, 24 if with_prev else 4
     height = top + row * max(len(bars), 1) + bottom
-    plot_x = label_width + 8
-    plot_w = width - plot_x - 48
+    plot_x = label_width + 8 if label_width else 1
     vmax = max([b.value or 0 for b in bars] + [b.prev or 0 for b in bars if b.value is not None] + [1])
-    parts = [_open_svg(chart_id, width, height, title, langs)]
+    plot_w = width - plot_x - max(48, _text_width(fmt(vmax), 12.5) + 10)  # room for the largest figure
+    bar_top, bar_h = (17, row - 21) if narrow else (4, row - 8)  # narrow: the label's line above the bar
+    parts = [_open_svg(chart_id, width, height, title, langs, "chart narrow" if narrow else "chart")]
     parts.append(
         f'<line x1="{plot_x}" x2="{plot_x}" y1="{top}" y2="{top + row * len(bars)}" stroke="{GRID}" stroke-width="1"/>'
     )
     for i, b in enumerate(bars):
         y = top + i * row
-        mid = y + row / 2 + 4
+        mid = y + bar_top + bar_h / 2 + 4
         parts.append(
             f'<g class="bar" data-key="{escape(b.key)}" '
             + (f'data-cases="{b.value}"' if b.value is not None else 'data-withheld="true"')
             + ">"
         )
-        parts.append(_svg_text(b.label, langs, x=label_width, y=mid, anchor="end", max_width=label_width - 4))
+        if narrow:
+            parts.append(_svg_text(b.label, langs, x=plot_x + 4, y=y + 13, max_width=width - plot_x - 4))
+        else:
+            parts.append(_svg_text(b.label, langs, x=label_width, y=mid, anchor="end", max_width=label_width - 4))
         if b.value is not None:
             w = max(plot_w * b.value / vmax, 1.5)
             end = plot_x + w
             parts.append(
-                f'<rect x="{plot_x}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" rx="2" '
+                f'<rect x="{plot_x}" y="{y + bar_top}" width="{w:.1f}" height="{bar_h}" rx="2" '
                 f'fill="{b.colour}"><title>{escape(label_text(b.label, langs[0]))}: '
                 f"{fmt(b.value)}</title></rect>"
             )
             if b.prev is not None and prev_year is not None:
                 px = plot_x + plot_w * b.prev / vmax
                 parts.append(
-                    f'<line class="prev" x1="{px:.1f}" x2="{px:.1f}" y1="{y + 1}" y2="{y + row - 1}" '
-                    f'stroke="{INK}" stroke-opacity="0.65" stroke-width="1.75"><title>{prev_year}: {fmt(b.prev)}</title></line>'
+                    f'<line class="prev" x1="{px:.1f}" x2="{px:.1f}" y1="{y + bar_top - (1 if narrow else 3)}" '
+                    f'y2="{y + bar_top + bar_h + 3}" stroke="{INK}" stroke-opacity="0.65" stroke-width="1.75">'
+                    f"<title>{prev_year}: {fmt(b.prev)}</title></line>"
                 )
             parts.append(
                 f'<text x="{end + 5:.1f}" y="{mid:.1f}" font-size="12" fill="{INK}" font-weight="600"'
@@ -172,7 +188,7 @@ def bar_chart(
             )
         else:
             parts.append(
-                f'<rect x="{plot_x}" y="{y + 5}" width="64" height="{row - 10}" rx="2" fill="none" '
+                f'<rect x="{plot_x}" y="{y + bar_top + 1}" width="64" height="{bar_h - 2}" rx="2" fill="none" '
                 f'stroke="{WITHHELD}" stroke-dasharray="3 2"/>'
             )
             parts.append(_withheld_word(langs, x=plot_x + 32, y=mid - 0.5, size=10.5, anchor="middle", fill=MUTED))
@@ -372,13 +388,17 @@ def dumbbell_chart(
     width: int = 520,
     label_width: int = 150,
     row: int = 26,
+    narrow: bool = False,
 ) -> Markup:
-    """Previous year (hollow dot) to this year (filled dot) for each cell published in both years."""
+    """Previous year (hollow dot) to this year (filled dot) for each cell published in both years.
+    `narrow`: for a phone, as bar_chart's, each label on a line of its own above its dots."""
     top, bottom = 28, 8
+    if narrow:
+        width, label_width, row = NARROW_WIDTH, 0, 38
     height = top + row * max(len(pairs), 1) + bottom
-    plot_x, plot_w = label_width + 14, width - label_width - 124
+    plot_x, plot_w = (8, width - 118) if narrow else (label_width + 14, width - label_width - 124)
     vmax = max([p.prev or 0 for p in pairs] + [p.cur or 0 for p in pairs] + [1])
-    parts = [_open_svg(chart_id, width, height, title, langs)]
+    parts = [_open_svg(chart_id, width, height, title, langs, "chart narrow" if narrow else "chart")]
     up, down = "#be123c", "#0f766e"
     parts.append(
         f'<circle cx="{plot_x + 4}" cy="12" r="5" fill="#fff" stroke="{MUTED}" stroke-width="2"/>'
@@ -387,13 +407,16 @@ def dumbbell_chart(
         f'<text x="{plot_x + 74}" y="16" font-size="11" fill="{MUTED}">{years[1]}</text>'
     )
     for i, p in enumerate(pairs):
-        y = top + i * row + row / 2
+        y = top + i * row + (26 if narrow else row / 2)
         attrs = (
             f'data-key="{escape(p.key)}" data-prev="{"" if p.prev is None else p.prev}" '
             f'data-cur="{"" if p.cur is None else p.cur}"'
         )
         parts.append(f'<g class="pair" {attrs}>')
-        parts.append(_svg_text(p.label, langs, x=label_width, y=y + 4, anchor="end", max_width=label_width - 4))
+        if narrow:
+            parts.append(_svg_text(p.label, langs, x=2, y=y - 11, max_width=width - 4))
+        else:
+            parts.append(_svg_text(p.label, langs, x=label_width, y=y + 4, anchor="end", max_width=label_width - 4))
         parts.append(f'<line x1="{plot_x}" x2="{plot_x + plot_w}" y1="{y}" y2="{y}" stroke="{GRID}"/>')
         if p.prev is not None and p.cur is not None:
             x0, x1 = plot_x + plot_w * p.prev / vmax, plot_x + plot_w * p.cur / vmax
@@ -455,11 +478,15 @@ def trend_chart(
     columns: int = 3,
     width: int = 1000,
     panel_height: int = 150,
+    narrow: bool = False,
 ) -> Markup:
     """Small multiples, one panel per series, years on x, each panel on its own scale from zero (the figure
     is written at every point). A withheld year breaks the line and is drawn as a dashed column saying
     "withheld", never as zero; a year without figures breaks the line and draws nothing. `notes` go under
-    the year labels (e.g. the organisations reporting that year)."""
+    the year labels (e.g. the organisations reporting that year). `narrow`: for a phone, as bar_chart's, at
+    most two panels a row, NARROW_WIDTH wide."""
+    if narrow:
+        width, columns, panel_height = NARROW_WIDTH, min(columns, 2), 120
     years = list(years)
     columns = max(1, min(columns, len(series)))
     rows = -(-len(series) // columns)
@@ -469,7 +496,7 @@ def trend_chart(
     head = 22 if len(series) > 1 else 0  # one panel: the figure's caption names it
     pad_x = 46 if notes else 26  # room for a note centred under the first and last year
     height = rows * (panel_height + axis_h) + (rows - 1) * 14 + 4
-    parts = [_open_svg(chart_id, width, height, title, langs)]
+    parts = [_open_svg(chart_id, width, height, title, langs, "chart narrow" if narrow else "chart")]
     step = (panel_w - 2 * pad_x) / max(len(years) - 1, 1)
     for i, s in enumerate(series):
         x0 = (i % columns) * (panel_w + gap)

@@ -44,6 +44,11 @@ SEA, LAND, KENYA_LAND, DEST_LAND = "#eef4f8", "#e1e6ea", "#cfd8de", "#f3e3c8"
 TOP_ROUTES = 10
 ROUTE_MAP_WIDTH = 560
 LABEL_SIZE = 14
+# On a phone the route map is drawn at half its width or less, so the page's CSS scales each country label up
+# (up to this factor, about its anchor); labels are placed and kept inside the map at that size, so that
+# scaled they still overlap no other label and are not cut at the map's edge.
+PHONE_LABEL_SCALE = 1.7
+ROUTE_GAP = 1.0  # between the lines of routes that share a leg, side by side
 
 Point = tuple[float, float]
 Ring = list[Point]
@@ -355,17 +360,54 @@ def _county_names() -> dict[str, str]:
         return {r["county_code"]: r["county_name"] for r in csv.DictReader(fh)}
 
 
-def _label_place(x: float, y: float, width: float, placed: list[Box]) -> Point:
-    """Where a label of `width` centred near (x, y) overlaps no label placed before: above, below, right, left
-    of the point, else above anyway. Appends its box to `placed`."""
+def _label_place(x: float, y: float, width: float, placed: list[Box], size: Point) -> Point:
+    """Where a label of `width` (and LABEL_SIZE high) centred near (x, y) overlaps no label placed before:
+    above, below, right, left of the point, at its corners, a line further up or down, else above anyway;
+    always inside a map of `size`. Appends its box to `placed`."""
     h = LABEL_SIZE
-    for dx, dy in ((0, -7), (0, h + 5), (width / 2 + 6, h / 2 - 1), (-width / 2 - 6, h / 2 - 1)):
-        box = (x + dx - width / 2, y + dy - h, x + dx + width / 2, y + dy + 2)
+
+    def inside(px: float, py: float) -> Point:
+        return min(max(px, width / 2 + 2), size[0] - width / 2 - 2), min(max(py, h + 1), size[1] - 4)
+
+    right, left, mid = width / 2 + 6, -width / 2 - 6, h / 2 - 1
+    near = ((0, -7), (0, h + 5), (right, mid), (left, mid), (right, -7), (left, -7), (right, h + 5), (left, h + 5))
+    for dx, dy in (*near, (0, -h - 9), (0, 2 * h + 7)):  # then a line further up or down
+        lx, ly = inside(x + dx, y + dy)
+        box = (lx - width / 2, ly - h, lx + width / 2, ly + 2)
         if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
             placed.append(box)
-            return x + dx, y + dy
-    placed.append((x - width / 2, y - 7 - h, x + width / 2, y - 5))
-    return x, y - 7
+            return lx, ly
+    lx, ly = inside(x, y - 7)
+    placed.append((lx - width / 2, ly - h, lx + width / 2, ly + 2))
+    return lx, ly
+
+
+def side_by_side(
+    routes: Sequence[Sequence[Point]], widths: Sequence[float], gap: float = ROUTE_GAP
+) -> list[list[Point]]:
+    """The routes' lines (points in the plane) moved sideways where they share a leg, so that each is seen
+    beside the others instead of under the widest: on each leg (the same two places, either way) the lines
+    lie side by side in the routes' order, each `gap` apart. A route's line steps across at a place where its
+    offset changes from one leg to the next."""
+    legs: dict[tuple[Point, Point], list[int]] = {}
+    for i, pts in enumerate(routes):
+        for a, b in zip(pts, pts[1:], strict=False):
+            legs.setdefault((min(a, b), max(a, b)), []).append(i)
+    out = []
+    for i, pts in enumerate(routes):
+        line: list[Point] = []
+        for a, b in zip(pts, pts[1:], strict=False):
+            leg = (min(a, b), max(a, b))
+            on = legs[leg]
+            total = sum(widths[j] for j in on) + gap * (len(on) - 1)
+            before = sum(widths[j] + gap for j in on[: on.index(i)])
+            offset = before + widths[i] / 2 - total / 2
+            (xa, ya), (xb, yb) = leg
+            length = math.hypot(xb - xa, yb - ya) or 1.0
+            nx, ny = -(yb - ya) / length * offset, (xb - xa) / length * offset  # the same side whichever way
+            line += [(a[0] + nx, a[1] + ny), (b[0] + nx, b[1] + ny)]
+        out.append([p for k, p in enumerate(line) if k == 0 or p != line[k - 1]])
+    return out
 
 
 @dataclass(frozen=True)
@@ -462,11 +504,13 @@ def route_map(
     def width(cases: int) -> float:
         return max(10 * cases / vmax, 1.2)
 
-    parts.append('<g fill="none" stroke-linecap="round" stroke-linejoin="round" stroke-opacity=".75">')
-    for r in routes:  # largest first: thinner lines stay visible on top of wider ones
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in map(xy, r.points))
+    parts.append('<g fill="none" stroke-linecap="round" stroke-linejoin="round" stroke-opacity=".8">')
+    lines = side_by_side([[xy(p) for p in r.points] for r in routes], [width(r.cases) for r in routes])
+    for r, line in zip(routes, lines, strict=True):  # largest first: thinner lines stay visible on top
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in line)
         parts.append(
-            f'<polyline class="route" data-route="{escape(r.key)}" data-cases="{r.cases}" points="{pts}" '
+            f'<polyline class="route" data-route="{escape(r.key)}" data-cases="{r.cases}" '
+            f'data-places="{escape(";".join(r.codes))}" points="{pts}" '
             f'stroke="{colour[r.codes[0]]}" stroke-width="{width(r.cases):.2f}">'
             f"<title>{escape(_in_langs(r.label, langs))}: {charts.fmt(r.cases)}</title></polyline>"
         )
@@ -486,11 +530,16 @@ def route_map(
                 f'<circle class="place" data-place="{escape(code)}" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{charts.INK}"/>'
             )
             names = country_names(cc)
-            lx, ly = _label_place(x, y, max(len(names[lang]) for lang in langs) * LABEL_SIZE * 0.56, placed)
+            # Placed at the size a phone shows it (PHONE_LABEL_SCALE), drawn at LABEL_SIZE about its anchor.
+            longest = max(len(names[lang]) for lang in langs) * LABEL_SIZE * 0.7  # bold, in a wide sans such as DejaVu
+            s = PHONE_LABEL_SCALE
+            lx, ly = _label_place(x / s, y / s, longest, placed, (ROUTE_MAP_WIDTH / s, height / s))
             parts.append(
-                charts._svg_text(
-                    names, langs, x=lx, y=ly, size=LABEL_SIZE, anchor="middle", weight="600", extra=charts.HALO
+                f'<g class="place-label" transform="translate({lx * s:.1f},{ly * s:.1f})">'
+                + charts._svg_text(
+                    names, langs, x=0, y=0, size=LABEL_SIZE, anchor="middle", weight="600", extra=charts.HALO
                 )
+                + "</g>"
             )
         elif kind == "transit":
             parts.append(

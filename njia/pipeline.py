@@ -42,9 +42,8 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
     published reports, so a configured NJIA_WAREHOUSE_URL is refused rather than ignored or used."""
     import os
 
-    from njia import report, transform, warehouse
+    from njia import warehouse
     from njia.settings import get_settings
-    from njia_demo import generator as demo
 
     if not get_settings().embedded:
         raise DemoRefused(
@@ -56,6 +55,24 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
     inbox, registry = home / "demo" / "inbox", home / "demo" / "organisations.csv"
     settings = get_settings(home=home, warehouse_url="", inbox=str(inbox), organisations=registry)
     echo(f"Njia demo: state under {home} (embedded PostgreSQL)")
+    out = home / "reports"
+    if demo_packs(settings, out, echo) is None:
+        return 1
+    conninfo = warehouse.url(settings)
+    echo(f"marts:    schema marts and reporting in the embedded warehouse ({conninfo})")
+    echo(f"feedback: {inbox}/<organisation>/feedback/")
+    echo(f"reports:  {out}/<year>/ (njia-report-<year>.xlsx, .html, csv/)")
+    return 0
+
+
+def demo_packs(settings: Settings, out: Path, echo: Callable[[str], None] = print) -> list[int] | None:
+    """The demo's work on `settings` (its own warehouse, run_demo checks that): the fictional inbox and registry
+    written once, ingest, build, and a report pack per year into `out/<year>`. The years written, or None
+    when the build failed. The report's tests run the demo through here."""
+    from njia import report, transform, warehouse
+    from njia_demo import generator as demo
+
+    inbox, registry = Path(settings.inbox_url), settings.organisations_path
     if not registry.exists():
         manifest = demo.generate_inbox(inbox, registry)
         echo(
@@ -70,7 +87,7 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
     result = transform.build(settings)
     echo(result.summary)
     if not result.ok:
-        return 1
+        return None
     with warehouse.connect(settings) as conn:
         years = conn.execute(
             "select report_year, sum(cases_estimated), count(*) from marts.fct_route_reports group by 1 order by 1"
@@ -78,11 +95,6 @@ def run_demo(home: Path | None = None, echo: Callable[[str], None] = print) -> i
     echo("cases in force per year (all organisations, before small-cell suppression):")
     for year, cases, rows in years:
         echo(f"  {year}: {cases:>7} cases on {rows} route rows")
-    out = home / "reports"
     for year, _, _ in years:
         report.write_pack(settings, int(year), out / str(year))
-    conninfo = warehouse.url(settings)
-    echo(f"marts:    schema marts and reporting in the embedded warehouse ({conninfo})")
-    echo(f"feedback: {inbox}/<organisation>/feedback/")
-    echo(f"reports:  {out}/<year>/ (njia-report-<year>.xlsx, .html, csv/)")
-    return 0
+    return [int(year) for year, _, _ in years]

@@ -322,6 +322,7 @@ COLUMN_TITLES: dict[str, dict[str, str]] = {
 # The column of a table that names a place, shown with countries in Swahili in the SW view (`_place`).
 PLACE_COLUMNS = {
     "cases_by_destination_country": "country_name",
+    "cases_by_province_destination": "country_name",
     "cases_by_transit_point": "transit_name",
     "cases_by_route": "route_label",
 }
@@ -733,7 +734,7 @@ def _label(row: dict[str, Any], table: ReportingTable) -> charts.Label:
     if table.name == "cases_by_province":
         name = row["former_province"] or ""
         return {"en": name, "sw": PROVINCE_SW.get(name, name)}
-    if table.name == "cases_by_destination_country":
+    if "country_name" in table.columns:  # the destination, by country or by province and country
         return _place(row["country_code"], row["country_name"])
     if table.name == "cases_by_transit_point":
         return _place(row["transit_code"], row["transit_name"])
@@ -873,8 +874,19 @@ def _trends(data: PackData, langs: Sequence[str], tr: _Tr) -> dict[str, Any]:
         (
             name,
             tr(title),
-            charts.trend_chart(
-                f"trend_{name}", years, series, langs, title=title, notes=year_notes, columns=columns, width=width
+            *(  # the chart, and the same for a phone's screen
+                charts.trend_chart(
+                    f"trend_{name}",
+                    years,
+                    series,
+                    langs,
+                    title=title,
+                    notes=year_notes,
+                    columns=columns,
+                    width=width,
+                    narrow=narrow,
+                )
+                for narrow in (False, True)
             ),
         )
         for name, title, series, year_notes, columns, width in panels
@@ -1009,17 +1021,17 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         if len(withheld) > WITHHELD_INLINE:  # many withheld cells: name them under the chart, not as rows
             bars = [b for b in bars if b.value is not None]
             listed = [(b.key, tr(b.label) if isinstance(b.label, dict) else b.label) for b in withheld]
-        chart = (
-            charts.bar_chart(
-                name, bars, langs, title=table.title, width=width, label_width=label_width, prev_year=prev_year
+
+        def chart(**layout: Any) -> Markup | None:
+            return (
+                charts.bar_chart(name, bars, langs, title=table.title, prev_year=prev_year, **layout) if bars else None
             )
-            if bars
-            else None
-        )
+
         return {
             "name": name,
             "title": tr(table.title),
-            "chart": chart,
+            "chart": chart(width=width, label_width=label_width),
+            "narrow": chart(narrow=True),  # the same bars for a phone's screen
             "more": more,
             "additive": table.additive,
             "kenyan_origin": table.adds_up_to == "kenyan_origin_cases",
@@ -1045,8 +1057,16 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
             "pairs": [
                 (
                     tr(TABLE_BY_NAME[n].title),
-                    charts.dumbbell_chart(
-                        f"change_{n}", pairs, langs, title=TABLE_BY_NAME[n].title, years=(data.year - 1, data.year)
+                    *(  # the chart, and the same for a phone's screen
+                        charts.dumbbell_chart(
+                            f"change_{n}",
+                            pairs,
+                            langs,
+                            title=TABLE_BY_NAME[n].title,
+                            years=(data.year - 1, data.year),
+                            narrow=narrow,
+                        )
+                        for narrow in (False, True)
                     ),
                 )
                 for n in ("cases_by_province", "cases_by_destination_country", "cases_by_exploitation_type")
@@ -1145,7 +1165,7 @@ def render_html(data: PackData, langs: Sequence[str] = LANGS) -> str:
         recruitment=bar_section("cases_by_recruitment_method", label_width=220),
         control=bar_section("cases_by_means_of_control", label_width=220),
         carrier=bar_section("cases_by_carrier"),
-        transit=bar_section("cases_by_transit_point", label_width=230),
+        transit=bar_section("cases_by_transit_point", label_width=245),
         figure_tables=figure_tables,
         regions=regions,
         regions_thin=regions_thin,

@@ -95,6 +95,14 @@ class DevTools:
                 return reply.get("result", {})
             self.events.append(reply)
 
+    def new_page(self, domains: tuple[str, ...] = ("Page", "Runtime", "Log", "Network")) -> str:
+        """A blank tab with these domains' events enabled; its session id."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in domains:
+            self.send(f"{domain}.enable", {}, session)
+        return session
+
     def wait_for(self, method: str, timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         for e in self.events:
@@ -122,3 +130,19 @@ def evaluate(dt: DevTools, session: str, expression: str) -> Any:
     res = dt.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session)
     assert "exceptionDetails" not in res, res
     return res["result"].get("value")
+
+
+def page_errors(dt: DevTools) -> list[dict[str, Any]]:
+    """Console errors, failed assertions, uncaught exceptions and error log entries seen so far."""
+    return [
+        e
+        for e in dt.events
+        if (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+        or e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
+
+
+def network_requests(dt: DevTools) -> list[str]:
+    """The URLs of every request the page asked for so far (the Network domain must be enabled)."""
+    return [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]

@@ -204,8 +204,9 @@ def test_route_map_draws_the_largest_published_routes_with_widths_by_cases():
     ]
     widths = [float(line.get("stroke-width")) for line in lines]
     assert widths == sorted(widths, reverse=True) and widths[0] > 3 * widths[-1]
-    points = [len(line.get("points").split()) for line in lines]
-    assert points == [3, 4, 2, 4, 3, 4, 3]  # origin, the transit points with coordinates, destination
+    places = [line.get("data-places").split(";") for line in lines]
+    assert [len(p) for p in places] == [3, 4, 2, 4, 3, 4, 3]  # origin, the transit points with coordinates, destination
+    assert places[-1] == ["county:022", "airport:DOH", "country:QA"]
     titles = [line.find(f"{SVG}title").text for line in lines]
     assert titles[0] == "county:047 → country:SA: 58"
     for line in lines:  # inside the picture
@@ -230,3 +231,14 @@ def test_maps_are_deterministic():
     b = maps.route_map(list(ROUTES), LANGS, title=TITLE).svg + maps.county_map(_county_rows(), LANGS, title=TITLE).svg
     assert a == b
     assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", a)  # nothing to fetch
+
+
+def test_routes_sharing_a_leg_are_drawn_side_by_side():
+    """Two routes over the same leg (either way) lie beside each other, their widths and the gap apart; a leg
+    used by one route is drawn where its places are."""
+    a, b, c = (0.0, 0.0), (100.0, 0.0), (100.0, 50.0)
+    one, two, alone = maps.side_by_side([[a, b], [b, a], [b, c]], [4.0, 2.0, 3.0], gap=1.0)
+    # centred on the leg, 4/2 + 1 + 2/2 apart
+    assert [y for _, y in one] == [-1.5, -1.5] and [y for _, y in two] == [2.5, 2.5]
+    assert [x for x, _ in one] == [0.0, 100.0] and sorted(x for x, _ in two) == [0.0, 100.0]
+    assert alone == [b, c]
