@@ -90,6 +90,10 @@ _UNBOUNDED = 10**7  # a variable's upper bound when the year's total is withheld
 MAX_ROUNDS = 200  # joint suppression adds at least one cell a round; a bounded loop whatever the input
 # One integer program's time limit: a solve that does not finish stops the audit, and nothing is published.
 SOLVE_SECONDS = 30.0
+_CONTRADICTION = (
+    "the published tables contradict each other (no counts fit them all): "
+    "rebuild the reporting tables before publishing"
+)
 
 
 class DisclosureError(RuntimeError):
@@ -459,10 +463,7 @@ class _Model:
         used = np.diff(reduced.indptr) > 0
         lo, hi = lo - shift, hi - shift
         if np.any(lo[~used] > 1e-9) or np.any(hi[~used] < -1e-9):
-            raise DisclosureError(
-                "the published tables contradict each other (no counts fit them all): "
-                "rebuild the reporting tables before publishing"
-            )
+            raise DisclosureError(_CONTRADICTION)
         self.constraints = LinearConstraint(reduced[used], lo[used], hi[used]) if used.any() else None
         self.bounds = Bounds(self.lb[self.free], self.ub[self.free])
 
@@ -490,10 +491,7 @@ class _Model:
                 options={"presolve": True, "mip_rel_gap": 0.0, "time_limit": SOLVE_SECONDS},
             )
             if res.status == 2:
-                raise DisclosureError(
-                    "the published tables contradict each other (no counts fit them all): "
-                    "rebuild the reporting tables before publishing"
-                )
+                raise DisclosureError(_CONTRADICTION)
             if res.status != 0 or res.x is None:
                 raise DisclosureError(f"the audit's solver stopped on {cell}: {res.message}")
             value = constant + sign * float(res.fun)
