@@ -11,9 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from njia import disclosure
 from njia.disclosure import OTHER_ROUTES, Cell
@@ -492,6 +494,59 @@ def test_rank_check_finds_the_old_shape_leak_and_none_after_protection() -> None
     old = publish(KIRINYAGA, list_every_route=True)
     assert Cell("cases_by_route", ("county:020", "airport:NBO;airport:DXB", "country:OM")) in determined(old)
     assert determined(protected(publish(KIRINYAGA))) == []
+
+
+# ------------------------------------------------------------------------ the solver's shortcuts
+
+
+def gap_system() -> tuple[disclosure._System, Cell, Cell, Cell]:
+    """A system whose linear relaxation is looser than its integer program: a + b = 2, b + c = 2 and
+    a + c = 1 + d with d <= 2 make a = c and d odd, so d is 1, while the relaxation allows d in [0, 2]."""
+    d, ab, eh = (
+        Cell("cases_by_route", ("d",)),
+        Cell("cases_by_province_destination", ("a+b",)),
+        Cell("cases_by_province_destination", ("e+h",)),
+    )
+    f, g, bc = Cell("cases_by_route", ("f",)), Cell("cases_by_route", ("g",)), Cell("cases_by_province", ("b+c",))
+    cells = {ab: [0, 1], bc: [1, 2], d: [3], f: [4], g: [5], eh: [6, 7]}
+    values = {ab: 2, bc: 2, d: None, f: 2, g: 1, eh: 5}
+    links = [([0, 2], [5, 3], "="), ([3], [4], "<=")]
+    return disclosure._System(8, cells, values, links, 10, zero_ok={0, 1, 2, 3, 6, 7}), d, ab, eh
+
+
+def test_the_relaxation_screens_but_the_integer_program_decides() -> None:
+    system, d, ab, eh = gap_system()
+    model = disclosure._Model(system, {d})
+    lp = (model.bound(d, 1.0, integer=False), model.bound(d, -1.0, integer=False))
+    assert lp == (0, 2)
+    assert (model.bound(d, 1.0, integer=True), model.bound(d, -1.0, integer=True)) == (1, 1)
+    # a relaxation as wide as k proves nothing; the integer program finds the cell pinned
+    assert not disclosure._width_at_least(model, d, 2)
+    assert disclosure._width_at_least(disclosure._Model(system, {d, ab}), d, 2)
+    current = disclosure._solve(system, {d}, [d], integer=True)[d]
+    # withholding an unlinked cell leaves the relaxation wider than the interval, and the interval as it was
+    assert not disclosure._widens(disclosure._Model(system, {d, eh}), current)
+    assert disclosure._widens(disclosure._Model(system, {d, ab}), current)
+
+
+@pytest.mark.parametrize("rows", [KIRINYAGA, SHARJAH, WESTERN, TIP_IN_KENYA])
+def test_substituting_published_unknowns_leaves_every_interval_as_it_was(rows: list[R]) -> None:
+    tables = publish(rows)
+    system = disclosure._system(tables, K)
+    withheld = disclosure.withheld_cells(tables)
+    lb, ub = system.bounds(withheld)
+    a, lo, hi, _ = system.matrices(withheld)
+    model = disclosure._Model(system, withheld)
+    for cell in withheld:
+        for sign in (1.0, -1.0):
+            c = np.zeros(system.n)
+            c[system.cells[cell]] = sign
+            whole = milp(
+                c, constraints=LinearConstraint(a, lo, hi), integrality=np.ones(system.n), bounds=Bounds(lb, ub)
+            )
+            assert model.bound(cell, sign, integer=True) == round(sign * whole.fun), (cell, sign)
+            outer = model.bound(cell, sign, integer=False)  # the relaxation's end lies outside the exact one
+            assert sign * outer <= sign * model.bound(cell, sign, integer=True), (cell, sign)
 
 
 # ------------------------------------------------------------------------ random route data
