@@ -155,7 +155,7 @@ def build(env: dict[str, str], label: str) -> dict:
 
 def floor(settings, submission_ids: list[int], export: Path, rows_per_txn: int, txns: int) -> dict:
     """COPY of the loaded (normalised) rows into an UNLOGGED table without indexes: the database's own speed."""
-    from ingest.prepare import LOAD_COLUMNS
+    from ingest.contract import LOAD_COLUMNS
     from njia import warehouse
 
     columns = ", ".join(("submission_id", "row_number", *LOAD_COLUMNS))

@@ -13,12 +13,11 @@ from pathlib import Path, PurePosixPath
 
 import ingest.spool
 from ingest import registry
-from ingest.contract import COLUMN_BY_NAME
+from ingest.contract import COLUMN_BY_NAME, IDENTITY_COLUMNS
 from ingest.normalise import Period
 from ingest.outcomes import CONTROL, FileOutcome, Problem
 from ingest.personal_data import SCAN_ROWS, first_contact_cell, personal_data_in
 from ingest.prepare import (
-    IDENTITY_COLUMNS,
     columns_of,
     header_like,
     map_header,

@@ -162,6 +162,12 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
+# The values a row carries (every column but the organisation, which the inbox folder names), in the
+# contract's order; two rows with the same values are the same report.
+IDENTITY_COLUMNS = tuple(c.name for c in COLUMNS if c.name != "organisation")
+# The normalised row as raw.route_reports holds it after (submission_id, row_number): the organisation, the
+# period with its dates, then the values. The COPY into raw and the demo's expected rows follow this order.
+LOAD_COLUMNS = ("organisation_code", IDENTITY_COLUMNS[0], "period_start", "period_end", *IDENTITY_COLUMNS[1:])
 REQUIRED_COLUMNS = tuple(c.name for c in COLUMNS if c.required)
 
 STATUSES = ("accepted", "accepted_with_errors", "rejected", "duplicate")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import psycopg
 
+from ingest.contract import LOAD_COLUMNS
 from ingest.normalise import Period
 from ingest.outcomes import Problem
-from ingest.prepare import LOAD_COLUMNS
 
 
 def text(value: object) -> object:

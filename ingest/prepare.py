@@ -45,30 +45,6 @@ def map_header(header: list[str]) -> HeaderMap:
     return hm
 
 
-# Order of the normalised row; the COPY into raw.route_reports follows it (after submission_id, row_number).
-LOAD_COLUMNS = (
-    "organisation_code",
-    "reporting_period",
-    "period_start",
-    "period_end",
-    "origin_country",
-    "origin_county",
-    "transit_points",
-    "destination_country",
-    "destination_county",
-    "exploitation_type",
-    "transport_modes",
-    "carriers",
-    "recruitment_methods",
-    "means_of_control",
-    "cases_estimated",
-    "female_cases",
-    "male_cases",
-    "child_cases",
-)
-IDENTITY_COLUMNS = tuple(c for c in LOAD_COLUMNS if c not in ("organisation_code", "period_start", "period_end"))
-
-
 def cells_by_column(cells: list[str], hm: HeaderMap) -> dict[str, str]:
     return {c: (cells[i].strip() if i < len(cells) else "") for c, i in hm.index.items()}
 

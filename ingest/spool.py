@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TextIO
 
-from ingest.prepare import LOAD_COLUMNS
+from ingest.contract import LOAD_COLUMNS
 
 LINES_PER_WRITE = 5_000  # spool lines joined into one write
 

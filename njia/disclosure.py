@@ -83,8 +83,8 @@ WITHHOLDABLE = (
 # cases_tip's breakdowns: three splits of a type's cases that each add up to it, and the child cases (at most it).
 TIP_SPLITS = (("female", "male", "sex_not_stated"), ("kenyan_origin", "foreign_origin"), ("in_kenya", "abroad"))
 TIP_BOUNDED = ("child",)
-# In the "other routes" shape, the route table's line for an origin's unlisted routes has this destination.
-OTHER_ROUTES = "other"
+# The destination of the route table's line for an origin's unlisted routes ("other routes" shape).
+OTHER_ROUTES = reporting_tables.OTHER_ROUTES
 _TABLE_ORDER = {name: i for i, name in enumerate(KEYS)}
 _UNBOUNDED = 10**7  # a variable's upper bound when the year's total is withheld; a hi this large means "none"
 MAX_ROUNDS = 200  # joint suppression adds at least one cell a round; a bounded loop whatever the input

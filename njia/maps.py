@@ -29,9 +29,9 @@ from markupsafe import Markup, escape
 from njia import charts
 from njia.paths import SEEDS_DIR
 from njia.place_names import country_names
+from njia.reporting_tables import OTHER_ROUTES, route_stops
 
 GEO_DIR = Path(__file__).with_name("geo")
-OTHER_ROUTES = "other"  # the destination of an origin's "other routes" line (njia.disclosure.OTHER_ROUTES)
 
 # The county SVG is plate carrée (njia/geo/README.md): x = (lon - 33.909) * 57.15, y = (5.431 - lat) * 57.24.
 _SVG_LON0, _SVG_KX, _SVG_LAT0, _SVG_KY = 33.909, 57.15, 5.431, 57.24
@@ -432,11 +432,10 @@ def drawn_routes(
     for r in sorted(rows, key=lambda r: -(r["cases"] or 0)):  # stable: the table's order among equals
         if r["suppressed"] or r["destination_code"] == OTHER_ROUTES:
             continue
-        transit = [c for c in (r["transit_codes"] or "").split(";") if c]
-        ends = (r["origin_code"], r["destination_code"])
-        if any(c not in where for c in ends):
+        stops = route_stops(r)
+        if stops[0] not in where or stops[-1] not in where:
             continue
-        codes = (ends[0], *(c for c in transit if c in where), ends[1])
+        codes = (stops[0], *(c for c in stops[1:-1] if c in where), stops[-1])
         key = "|".join(str(r[c] or "") for c in ("origin_code", "transit_codes", "destination_code"))
         out.append(DrawnRoute(key, label(r), r["cases"], codes, tuple(where[c] for c in codes)))
         if len(out) == top:

@@ -28,7 +28,7 @@ from psycopg import sql
 from njia import charts, maps, place_names, reporting_tables, warehouse
 from njia.cells import neutralise
 from njia.paths import SEEDS_DIR
-from njia.reporting_tables import ReportingTable
+from njia.reporting_tables import OTHER_ROUTES, ReportingTable
 from njia.settings import Settings
 from njia.transform import TransformError, reporting_schema
 
@@ -700,7 +700,6 @@ class _Tr:
 def _place(code: str | None, name: str | None) -> charts.Label:
     """A place as published (English) and in Swahili: a country (`SA` or a typed `country:SA`) by its CLDR
     name (njia.place_names), anything else (counties, airports, border points) by its published name."""
-    from njia.disclosure import OTHER_ROUTES
 
     name, code = name or code or "", code or ""
     country = code.removeprefix("country:")
@@ -715,7 +714,7 @@ def _place(code: str | None, name: str | None) -> charts.Label:
 def _route_parts(row: dict[str, Any]) -> list[charts.Label] | None:
     """The stops of a published route line, each named as `_place` names it; None when the English label
     does not split into one name per code (a name containing the arrow itself)."""
-    codes = [row["origin_code"], *[c for c in (row["transit_codes"] or "").split(";") if c], row["destination_code"]]
+    codes = reporting_tables.route_stops(row)
     names = (row["route_label"] or "").split(" → ")
     if len(names) != len(codes):
         return None
@@ -780,7 +779,6 @@ def _bars(
 
 
 def _flows(data: PackData) -> tuple[list[charts.Flow], int, int]:
-    from njia.disclosure import OTHER_ROUTES
 
     flows = []
     # An origin's "other routes" line has no path to draw.
@@ -789,12 +787,12 @@ def _flows(data: PackData) -> tuple[list[charts.Flow], int, int]:
     ]
     withheld = len(data.rows["cases_by_route"]) - len(published)
     for r in published[:TOP_ROUTES]:
-        transit = [c for c in (r["transit_codes"] or "").split(";") if c]
         parts = _route_parts(r)
         if parts is not None:
             origin, via, dest = parts[0], _joined(parts[1:-1]), parts[-1]
         else:  # a name containing the arrow itself: fall back to the codes
-            origin, via, dest = r["origin_code"], " → ".join(transit), r["destination_code"]
+            stops = reporting_tables.route_stops(r)
+            origin, via, dest = stops[0], " → ".join(stops[1:-1]), stops[-1]
         flows.append(charts.Flow(_key(r, TABLE_BY_NAME["cases_by_route"]), origin, via, dest, r["cases"]))
     return flows, withheld, max(len(published) - TOP_ROUTES, 0)
 

@@ -40,6 +40,16 @@ class ReportingTable:
         return self.adds_up_to is not None
 
 
+# In the "other routes" shape of cases_by_route, the destination of the line for an origin's unlisted routes.
+OTHER_ROUTES = "other"
+
+
+def route_stops(row: dict[str, Any]) -> tuple[str, ...]:
+    """A `cases_by_route` line's location codes in order: its origin, transit points, destination."""
+    transit = (c for c in (row["transit_codes"] or "").split(";") if c)
+    return (row["origin_code"], *transit, row["destination_code"])
+
+
 def _key(model: dict[str, Any]) -> tuple[str, ...]:
     for test in model.get("data_tests") or ():
         if isinstance(test, dict) and "unique_combination_of_columns" in test:

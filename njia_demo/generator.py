@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pycountry
 
-from ingest.contract import COLUMN_BY_NAME, COLUMNS, code_list, with_carrier_mode
+from ingest.contract import COLUMN_BY_NAME, COLUMNS, LOAD_COLUMNS, code_list, with_carrier_mode
 
 # ---------------------------------------------------------------------------------------------------
 # Organisations and the registry
@@ -663,26 +663,7 @@ def _counts(rng: random.Random, exploitation: str) -> tuple[int, int | None, int
 # ---------------------------------------------------------------------------------------------------
 
 # The normalised row: the columns of raw.route_reports that come from the file (plus the organisation).
-EXPECTED_FIELDS = (
-    "organisation_code",
-    "reporting_period",
-    "period_start",
-    "period_end",
-    "origin_country",
-    "origin_county",
-    "transit_points",
-    "destination_country",
-    "destination_county",
-    "exploitation_type",
-    "transport_modes",
-    "carriers",
-    "recruitment_methods",
-    "means_of_control",
-    "cases_estimated",
-    "female_cases",
-    "male_cases",
-    "child_cases",
-)
+EXPECTED_FIELDS = LOAD_COLUMNS
 LIST_FIELDS = ("transit_points", "transport_modes", "carriers", "recruitment_methods", "means_of_control")
 COUNT_FIELDS = ("cases_estimated", "female_cases", "male_cases", "child_cases")
 
